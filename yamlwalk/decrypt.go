@@ -1,0 +1,338 @@
+package yamlwalk
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// DecryptOptions configure Decrypt.
+type DecryptOptions struct {
+	Keys KeySource
+	// IgnoreMAC skips the MAC check (for recovery). Each value's own tag is
+	// still verified.
+	IgnoreMAC bool
+}
+
+// Decrypted is an opened file.
+type Decrypted struct {
+	Text     []byte   // the plaintext file, sops block removed
+	Metadata *Metadata
+	Key      []byte   // the data key, for writers that re-encrypt
+	Warnings []string
+	// Values maps each encrypted value's AAD, type and plaintext to its
+	// ciphertext, for Stash.
+	values map[string]string
+}
+
+// Stash returns a Stash that reuses this file's ciphertexts for values that
+// are unchanged (same path, type and plaintext), so a rewrite under the same
+// data key changes only what changed.
+func (d *Decrypted) Stash() Stash {
+	return func(aad, typ string, pt []byte) string {
+		return d.values[stashKey(aad, typ, pt)]
+	}
+}
+
+func stashKey(aad, typ string, pt []byte) string {
+	return aad + "\x00" + typ + "\x00" + string(pt)
+}
+
+// Decrypt opens an encrypted file: it recovers the data key, decrypts and
+// verifies every value against its path, checks the MAC, turns encrypted
+// comments back into comments, and removes the sops block. The text of
+// everything else is returned as it was.
+func Decrypt(b []byte, opt DecryptOptions) (*Decrypted, error) {
+	f, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := f.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, ErrNotEncrypted
+	}
+	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
+	if err != nil {
+		return nil, err
+	}
+	return f.decrypt(meta, key, opt.IgnoreMAC)
+}
+
+func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, error) {
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	out := &Decrypted{Metadata: meta, Key: key, values: map[string]string{}}
+	states := map[*yaml.Node]*leafState{}
+	var edits []edit
+	eol := f.eol()
+	unit := f.indentUnit()
+	err = f.walk(false, func(l *Leaf) error {
+		n := l.Node
+		aad := crypt.AAD(l.Keys)
+		should := meta.Rules.ShouldEncrypt(l.Keys, nil)
+		if !should || !crypt.IsENC(n.Value) || n.Tag != "!!str" && n.Tag != "" {
+			typ, pt, err := plaintext(n)
+			if err != nil {
+				return &ValueError{Path: l.Path, Line: n.Line, Err: err}
+			}
+			if should && typ != "" && !(typ == crypt.TypeStr && len(pt) == 0) {
+				return &ValueError{Path: l.Path, Line: n.Line, Err: ErrNotPlain}
+			}
+			states[n] = &leafState{typ: typ, pt: pt}
+			return nil
+		}
+		pt, typ, err := c.Decrypt(n.Value, aad)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
+		}
+		states[n] = &leafState{typ: typ, pt: pt, encrypted: true}
+		out.values[stashKey(aad, typ, pt)] = n.Value
+		sp, err := f.leafSpan(l)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
+		}
+		if typ == crypt.TypeComment {
+			// sops writes comments inside sequences as items.
+			if !l.InSeq {
+				return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("a comment value outside a sequence")}
+			}
+			dash := bytes.LastIndexByte(f.src.b[:sp.start], '-')
+			if dash < 0 || strings.TrimSpace(string(f.src.b[dash+1:sp.start])) != "" {
+				return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the comment item")}
+			}
+			edits = append(edits, edit{dash, sp.end, "#" + string(pt)})
+			return nil
+		}
+		text, err := render(typ, pt, n, sp, l.Flow, f.src.b, eol, l.Indent+unit)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
+		}
+		if sp.anchor != "" {
+			text = sp.anchor + " " + text
+		}
+		edits = append(edits, edit{sp.start, sp.end, text})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ignoreMAC {
+		if err := f.verifyMAC(c, meta, states, false); err != nil {
+			return nil, err
+		}
+	}
+	ce, err := f.decryptComments(c, edits)
+	if err != nil {
+		return nil, err
+	}
+	edits = append(edits, ce...)
+	re, err := f.removeMetadata()
+	if err != nil {
+		return nil, err
+	}
+	edits = append(edits, re...)
+	out.Warnings = f.aliasWarnings(states)
+	out.Text = applyEdits(f.src.b, edits)
+	return out, nil
+}
+
+// removeMetadata cuts the sops block out of every document: from the start
+// of the sops: line to the end of the block's last line.
+func (f *File) removeMetadata() ([]edit, error) {
+	var edits []edit
+	for _, d := range f.Docs {
+		if d.sopsKey == nil {
+			continue
+		}
+		start := f.src.lineStart(mustOffset(f.src, d.sopsKey))
+		end, err := f.nodeEnd(d.sopsVal, d.Root.Column-1, false)
+		if err != nil {
+			return nil, &MetadataError{"cannot locate the end of the sops block"}
+		}
+		le := f.src.lineEnd(end)
+		if le < len(f.src.b) {
+			le++
+		} else if start > 0 && f.src.b[start-1] == '\n' {
+			// The block ends the file without a final newline: sv added the
+			// line break before it.
+			start--
+			if start > 0 && f.src.b[start-1] == '\r' {
+				start--
+			}
+		}
+		edits = append(edits, edit{start, le, ""})
+	}
+	return edits, nil
+}
+
+func mustOffset(s *source, n *yaml.Node) int {
+	off, err := s.offset(n.Line, n.Column)
+	if err != nil {
+		return 0
+	}
+	return off
+}
+
+// nodeEnd returns the end offset of the text of n (the furthest end of any
+// scalar inside it).
+func (f *File) nodeEnd(n *yaml.Node, indent int, flow bool) (int, error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		off, err := f.src.offset(n.Line, n.Column)
+		if err != nil {
+			return 0, err
+		}
+		sp, err := f.src.scalarSpan(n, off, indent, flow)
+		return sp.end, err
+	case yaml.AliasNode:
+		off, err := f.src.offset(n.Line, n.Column)
+		return off + len(n.Value) + 1, err
+	}
+	end := 0
+	fl := flow || n.Style&yaml.FlowStyle != 0
+	for _, c := range n.Content {
+		e, err := f.nodeEnd(c, n.Column-1, fl)
+		if err != nil {
+			return 0, err
+		}
+		end = max(end, e)
+	}
+	if fl {
+		// The closing bracket.
+		if i := bytes.IndexAny(f.src.b[end:], "]}"); i >= 0 {
+			end += i + 1
+		}
+	}
+	if end == 0 {
+		off, err := f.src.offset(n.Line, n.Column)
+		return off + 2, err
+	}
+	return end, nil
+}
+
+// decryptComments finds comments of the form #ENC[...] (sops encrypts
+// comments by default) and decrypts them. A comment's path is that of the
+// mapping sops attached it to, which depends on yaml.v3's comment
+// placement; rather than re-deriving it, each candidate path around the
+// comment is tried and the GCM tag tells the right one.
+func (f *File) decryptComments(c *crypt.Cipher, taken []edit) ([]edit, error) {
+	b := f.src.b
+	marker := []byte("#ENC[AES256_GCM,")
+	if !bytes.Contains(b, marker) {
+		return nil, nil
+	}
+	var paths []pathAt
+	_ = f.walkMappings(func(keys []string, off int) { paths = append(paths, pathAt{keys, off}) })
+	var edits []edit
+	for i := 0; ; {
+		j := bytes.Index(b[i:], marker)
+		if j < 0 {
+			break
+		}
+		at := i + j
+		i = at + 1
+		if at > 0 && b[at-1] != ' ' && b[at-1] != '\t' && b[at-1] != '\n' {
+			continue
+		}
+		inside := false
+		for _, e := range taken {
+			if at >= e.start && at < e.end {
+				inside = true
+			}
+		}
+		if inside {
+			continue
+		}
+		end := f.src.lineEnd(at)
+		end = contentEnd(b, at, end)
+		enc := strings.TrimRight(string(b[at+1:end]), " \t")
+		pt, ok := decryptComment(c, enc, candidates(paths, at))
+		if !ok {
+			// sops keeps such comments as they are, with a warning.
+			continue
+		}
+		edits = append(edits, edit{at, at + 1 + len(enc), "#" + string(pt)})
+	}
+	return edits, nil
+}
+
+type pathAt struct {
+	keys []string
+	off  int
+}
+
+func decryptComment(c *crypt.Cipher, enc string, cands [][]string) ([]byte, bool) {
+	for _, k := range cands {
+		pt, typ, err := c.Decrypt(enc, crypt.AAD(k))
+		if err == nil && typ == crypt.TypeComment {
+			return pt, true
+		}
+	}
+	return nil, false
+}
+
+// candidates returns the paths of the mappings nearest to off and all their
+// ancestors.
+func candidates(paths []pathAt, off int) [][]string {
+	var out [][]string
+	seen := map[string]bool{}
+	addAll := func(keys []string) {
+		for i := len(keys); i >= 0; i-- {
+			k := strings.Join(keys[:i], "\x00")
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, keys[:i])
+			}
+		}
+	}
+	// The last mapping entry starting before off, and the first after.
+	lo := -1
+	for i, p := range paths {
+		if p.off < off {
+			lo = i
+		}
+	}
+	if lo >= 0 {
+		addAll(paths[lo].keys)
+	}
+	if lo+1 < len(paths) {
+		addAll(paths[lo+1].keys)
+	}
+	addAll(nil)
+	return out
+}
+
+// walkMappings calls fn for each mapping key in document order with the key
+// path through it (including the key) and the key's offset.
+func (f *File) walkMappings(fn func(keys []string, off int)) error {
+	var rec func(n *yaml.Node, keys []string)
+	rec = func(n *yaml.Node, keys []string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				sub := append(keys[:len(keys):len(keys)], k.Value)
+				fn(sub, mustOffset(f.src, k))
+				rec(n.Content[i+1], sub)
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				rec(c, keys)
+			}
+		}
+	}
+	for _, d := range f.Docs {
+		if d.Root != nil {
+			rec(d.Root, nil)
+		}
+	}
+	return nil
+}

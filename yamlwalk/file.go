@@ -1,0 +1,492 @@
+package yamlwalk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// KeySource opens the data key of an encrypted file. *crypt.Keyring is one.
+type KeySource interface {
+	DataKey(groups []crypt.KeyGroup, threshold int) ([]byte, error)
+}
+
+// ValueError is a problem with one value; it names the path, never the value.
+type ValueError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *ValueError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s (line %d): %v", e.Path, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.Path, e.Err)
+}
+
+func (e *ValueError) Unwrap() error { return e.Err }
+
+// MACError means the file's MAC does not match its values: a value was
+// changed, added, removed or moved outside sv or sops.
+type MACError struct{ Missing bool }
+
+func (e *MACError) Error() string {
+	if e.Missing {
+		return "MAC mismatch: the file has no MAC"
+	}
+	return "MAC mismatch: the file's values were changed, added or removed without re-encrypting it (or it was tampered with)"
+}
+
+// ErrNotEncrypted is returned when a file has no sops metadata.
+var ErrNotEncrypted = errors.New("file is not encrypted (it has no sops metadata)")
+
+// ErrNotPlain means a value that the file's rules say must be encrypted is
+// in plaintext.
+var ErrNotPlain = errors.New("value is in plaintext although the file's rules say it must be encrypted")
+
+// Metadata returns the parsed sops block of the first document, nil if the
+// file has none.
+func (f *File) Metadata() (*Metadata, error) {
+	d := f.Docs[0]
+	if d.sopsVal == nil {
+		for _, o := range f.Docs[1:] {
+			if o.sopsVal != nil {
+				return nil, &MetadataError{"only a later document has a sops block"}
+			}
+		}
+		return nil, nil
+	}
+	return parseMetadata(d.sopsVal)
+}
+
+// IsEncrypted reports cheaply whether b looks like a SOPS-encrypted YAML
+// file: a top-level sops key with a mac. It does not verify anything.
+func IsEncrypted(b []byte) bool {
+	i := bytes.Index(b, []byte("\nsops:"))
+	if i < 0 && !bytes.HasPrefix(b, []byte("sops:")) {
+		return false
+	}
+	return bytes.Contains(b, []byte("mac: ENC[AES256_GCM,")) || bytes.Contains(b, []byte("lastmodified:"))
+}
+
+// Stash lets a writer reuse the ciphertext of a value that did not change:
+// given the value's AAD, type and plaintext it returns a previous ENC string
+// for exactly that, or "". sops does the same with its IV stash.
+type Stash func(aad, typ string, pt []byte) string
+
+// EncryptOptions configure Encrypt.
+type EncryptOptions struct {
+	// For files not yet encrypted: which values to encrypt, and for whom.
+	Rules           Rules
+	KeyGroups       [][]crypt.Recipient
+	ShamirThreshold int
+	// Keys opens the data key of a file that is already encrypted, so that
+	// plaintext values added to it can be encrypted under the same key.
+	Keys      KeySource
+	IgnoreMAC bool
+	Now       time.Time
+	// Stash, if set, is consulted before encrypting a value.
+	Stash Stash
+}
+
+// Result is the outcome of Encrypt.
+type Result struct {
+	Out       []byte
+	Changed   bool
+	Encrypted int      // values encrypted by this call
+	Respelled []string // paths whose text will differ after decryption
+	Warnings  []string
+}
+
+type leafState struct {
+	typ       string
+	pt        []byte
+	encrypted bool
+	isNew     bool
+}
+
+type edit struct {
+	start, end int
+	text       string
+}
+
+func applyEdits(b []byte, edits []edit) []byte {
+	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	n := len(b)
+	for _, e := range edits {
+		n += len(e.text) - (e.end - e.start)
+	}
+	out := make([]byte, 0, n)
+	pos := 0
+	for _, e := range edits {
+		out = append(out, b[pos:e.start]...)
+		out = append(out, e.text...)
+		pos = e.end
+	}
+	return append(out, b[pos:]...)
+}
+
+func (f *File) eol() string {
+	if bytes.Contains(f.src.b, []byte("\r\n")) {
+		return "\r\n"
+	}
+	return "\n"
+}
+
+// indentUnit guesses the file's indentation step from its first nested block
+// mapping; 2 if there is none.
+func (f *File) indentUnit() int {
+	var find func(n *yaml.Node) int
+	find = func(n *yaml.Node) int {
+		if n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 {
+			return 0
+		}
+		for i := 1; i < len(n.Content); i += 2 {
+			v := n.Content[i]
+			if v.Kind == yaml.MappingNode && v.Style&yaml.FlowStyle == 0 && len(v.Content) > 0 && v.Column > n.Column {
+				if v.Line > n.Content[i-1].Line {
+					return v.Column - n.Column
+				}
+			}
+		}
+		for i := 1; i < len(n.Content); i += 2 {
+			if u := find(n.Content[i]); u > 0 {
+				return u
+			}
+		}
+		return 0
+	}
+	for _, d := range f.Docs {
+		if d.Root != nil {
+			if u := find(d.Root); u > 0 && u <= 8 {
+				return u
+			}
+		}
+	}
+	return 2
+}
+
+func (f *File) leafSpan(l *Leaf) (span, error) {
+	off, err := f.src.offset(l.Node.Line, l.Node.Column)
+	if err != nil {
+		return span{}, err
+	}
+	return f.src.scalarSpan(l.Node, off, l.Indent, l.Flow)
+}
+
+// encText is the ENC string written in the style of the value it replaces.
+func encText(enc string, n *yaml.Node, sp span, flow bool, src []byte) string {
+	var t string
+	switch n.Style &^ (yaml.TaggedStyle | yaml.FlowStyle) {
+	case yaml.DoubleQuotedStyle:
+		t = `"` + enc + `"`
+	case yaml.SingleQuotedStyle:
+		t = "'" + enc + "'"
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		t = string(src[sp.val:sp.hdrEnd]) + "\n" + strings.Repeat(" ", sp.indent) + enc
+	default:
+		if flow {
+			t = "'" + enc + "'"
+		} else {
+			t = enc
+		}
+	}
+	if sp.anchor != "" {
+		t = sp.anchor + " " + t
+	}
+	return t
+}
+
+// Encrypt encrypts every value the rules select and returns the new text.
+// A file that is already encrypted is updated incrementally: only values
+// still in plaintext are encrypted (under the file's data key), existing
+// ciphertexts stay byte-identical, and the MAC is checked before and
+// recomputed after. A file with nothing to encrypt is returned unchanged.
+func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
+	f, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := f.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var key []byte
+	rules := opt.Rules
+	if meta != nil {
+		if opt.Keys == nil {
+			return nil, errors.New("file is already encrypted and no key source was given to add values to it")
+		}
+		if key, err = opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold); err != nil {
+			return nil, err
+		}
+		rules = meta.Rules
+	} else {
+		if err := rules.Compile(); err != nil {
+			return nil, err
+		}
+		if len(opt.KeyGroups) == 0 {
+			return nil, errors.New("no recipients to encrypt to")
+		}
+		if key, err = crypt.NewDataKey(); err != nil {
+			return nil, err
+		}
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	states := map[*yaml.Node]*leafState{}
+	var edits []edit
+	err = f.walk(false, func(l *Leaf) error {
+		typ, pt, err := plaintext(l.Node)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: err}
+		}
+		st := &leafState{typ: typ, pt: pt}
+		states[l.Node] = st
+		if typ == "" {
+			return nil
+		}
+		aad := crypt.AAD(l.Keys)
+		should := rules.ShouldEncrypt(l.Keys, nil)
+		if typ == crypt.TypeStr && crypt.IsENC(l.Node.Value) {
+			if meta == nil {
+				return &ValueError{Path: l.Path, Line: l.Node.Line, Err: errors.New("value looks encrypted but the file has no sops metadata")}
+			}
+			if !should {
+				return nil
+			}
+			pt, typ, err := c.Decrypt(l.Node.Value, aad)
+			if err != nil {
+				return &ValueError{Path: l.Path, Line: l.Node.Line, Err: err}
+			}
+			st.typ, st.pt, st.encrypted = typ, pt, true
+			return nil
+		}
+		if !should || (typ == crypt.TypeStr && len(pt) == 0) {
+			return nil
+		}
+		sp, err := f.leafSpan(l)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: fmt.Errorf("cannot locate the value's text: %w", err)}
+		}
+		enc := ""
+		if opt.Stash != nil {
+			enc = opt.Stash(aad, typ, pt)
+		}
+		if enc == "" {
+			if enc, err = c.Encrypt(pt, typ, aad, nil); err != nil {
+				return err
+			}
+		}
+		st.encrypted, st.isNew = true, true
+		res.Encrypted++
+		edits = append(edits, edit{sp.start, sp.end, encText(enc, l.Node, sp, l.Flow, f.src.b)})
+		// Will decryption give back the same text?
+		encNode := &yaml.Node{Kind: yaml.ScalarNode, Style: l.Node.Style &^ yaml.TaggedStyle, Value: enc}
+		if l.Node.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 && l.Flow && l.Node.Style&^yaml.TaggedStyle == 0 {
+			encNode.Style = yaml.SingleQuotedStyle
+		}
+		back, err := render(typ, pt, encNode, sp, l.Flow, f.src.b, f.eol(), l.Indent+f.indentUnit())
+		if err != nil || back != string(f.src.b[sp.val:sp.end]) || l.Node.Tag != "" && l.Node.Style&yaml.TaggedStyle != 0 {
+			res.Respelled = append(res.Respelled, l.Path)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = f.aliasWarnings(states)
+	if meta != nil {
+		if !opt.IgnoreMAC {
+			if err := f.verifyMAC(c, meta, states, true); err != nil {
+				return nil, err
+			}
+		}
+		if res.Encrypted == 0 {
+			res.Out = b
+			return res, nil
+		}
+	}
+	lastMod := crypt.LastModified(now)
+	macAAD, _ := crypt.MACAAD(lastMod)
+	digest, err := f.computeMAC(rules.MACOnlyEncrypted, states, false)
+	if err != nil {
+		return nil, err
+	}
+	macEnc, err := c.Encrypt([]byte(digest), crypt.TypeStr, macAAD, nil)
+	if err != nil {
+		return nil, err
+	}
+	if meta != nil {
+		e, err := f.updateMetadata(lastMod, macEnc)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e...)
+	} else {
+		groups, err := crypt.WrapKeyGroups(key, opt.KeyGroups, opt.ShamirThreshold)
+		if err != nil {
+			return nil, err
+		}
+		m := &Metadata{KeyGroups: groups, Grouped: len(groups) > 1, ShamirThreshold: opt.ShamirThreshold,
+			LastModified: lastMod, MAC: macEnc, Rules: rules, Version: FormatVersion}
+		if m.Grouped && m.ShamirThreshold == 0 {
+			m.ShamirThreshold = len(groups)
+		}
+		e, err := f.appendMetadata(m)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e...)
+	}
+	res.Out = applyEdits(b, edits)
+	res.Changed = true
+	return res, nil
+}
+
+// appendMetadata inserts the sops block at the end of every document, in the
+// file's indentation.
+func (f *File) appendMetadata(m *Metadata) ([]edit, error) {
+	unit := strings.Repeat(" ", f.indentUnit())
+	eol := f.eol()
+	var edits []edit
+	for _, d := range f.Docs {
+		base := ""
+		if d.Root != nil && len(d.Root.Content) > 0 {
+			base = strings.Repeat(" ", d.Root.Column-1)
+		}
+		block, err := renderMetadata(m, base, unit, eol)
+		if err != nil {
+			return nil, err
+		}
+		at := d.end
+		if at > 0 && f.src.b[at-1] != '\n' {
+			// No final newline: keep it that way so decryption gives the
+			// original back.
+			block = eol + strings.TrimSuffix(block, eol)
+		}
+		edits = append(edits, edit{at, at, block})
+	}
+	return edits, nil
+}
+
+// updateMetadata rewrites lastmodified and mac in place in every document's
+// sops block, leaving the rest of the block as it is.
+func (f *File) updateMetadata(lastMod, mac string) ([]edit, error) {
+	var edits []edit
+	for _, d := range f.Docs {
+		if d.sopsVal == nil {
+			continue
+		}
+		found := 0
+		for i := 0; i+1 < len(d.sopsVal.Content); i += 2 {
+			k, v := d.sopsVal.Content[i].Value, d.sopsVal.Content[i+1]
+			if k != "lastmodified" && k != "mac" {
+				continue
+			}
+			off, err := f.src.offset(v.Line, v.Column)
+			if err != nil {
+				return nil, err
+			}
+			sp, err := f.src.scalarSpan(v, off, d.sopsVal.Column-1, false)
+			if err != nil {
+				return nil, &MetadataError{"cannot locate " + k}
+			}
+			text := mac
+			if k == "lastmodified" {
+				text = `"` + lastMod + `"`
+				if v.Style&yaml.SingleQuotedStyle != 0 {
+					text = "'" + lastMod + "'"
+				}
+			}
+			edits = append(edits, edit{sp.val, sp.end, text})
+			found++
+		}
+		if found != 2 {
+			return nil, &MetadataError{"lastmodified or mac is missing"}
+		}
+	}
+	return edits, nil
+}
+
+// computeMAC hashes the plaintext of every non-null leaf in document order,
+// following aliases as sops does. skipNew leaves out values encrypted by the
+// current call (to check the MAC a file had before).
+func (f *File) computeMAC(onlyEncrypted bool, states map[*yaml.Node]*leafState, skipNew bool) (string, error) {
+	mac := crypt.NewMAC(onlyEncrypted)
+	err := f.walk(true, func(l *Leaf) error {
+		st := states[l.Node]
+		if st == nil || st.typ == "" || st.typ == crypt.TypeComment {
+			return nil
+		}
+		if skipNew && st.isNew {
+			return nil
+		}
+		if onlyEncrypted && !st.encrypted {
+			return nil
+		}
+		mac.Add(st.pt)
+		return nil
+	})
+	return mac.Sum(), err
+}
+
+func (f *File) verifyMAC(c *crypt.Cipher, meta *Metadata, states map[*yaml.Node]*leafState, skipNew bool) error {
+	if meta.MAC == "" {
+		return &MACError{Missing: true}
+	}
+	aad, err := crypt.MACAAD(meta.LastModified)
+	if err != nil {
+		return &MetadataError{"lastmodified is not an RFC 3339 time"}
+	}
+	stored, _, err := c.Decrypt(meta.MAC, aad)
+	if err != nil {
+		return &MACError{}
+	}
+	got, err := f.computeMAC(meta.Rules.MACOnlyEncrypted, states, skipNew)
+	if err != nil {
+		return err
+	}
+	if got != string(stored) {
+		return &MACError{}
+	}
+	return nil
+}
+
+// aliasWarnings names aliases that point at encrypted values: sops expands
+// aliases and binds each copy to the alias's path, so it cannot decrypt them.
+func (f *File) aliasWarnings(states map[*yaml.Node]*leafState) []string {
+	var out []string
+	for _, a := range f.aliases {
+		if containsEncrypted(a.target, states) {
+			out = append(out, fmt.Sprintf("%s is an alias of an encrypted value: sv reads it, but sops cannot (it binds each alias copy to its own path)", a.path))
+		}
+	}
+	return out
+}
+
+func containsEncrypted(n *yaml.Node, states map[*yaml.Node]*leafState) bool {
+	if st := states[n]; st != nil && st.encrypted {
+		return true
+	}
+	for _, c := range n.Content {
+		if containsEncrypted(c, states) {
+			return true
+		}
+	}
+	return n.Kind == yaml.AliasNode && containsEncrypted(n.Alias, states)
+}

@@ -1,0 +1,273 @@
+package yamlwalk
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// FormatVersion is the sops version sv's files are written as: the
+// version of the format sv implements, checked against that sops release.
+const FormatVersion = "3.13.3"
+
+// Metadata is the sops: block.
+type Metadata struct {
+	KeyGroups       []crypt.KeyGroup
+	ShamirThreshold int
+	// Grouped is true when keys are listed under key_groups (several
+	// groups) rather than at the top level.
+	Grouped      bool
+	LastModified string
+	MAC          string
+	Rules        Rules
+	Version      string
+}
+
+// Recipients lists every age recipient of every key group.
+func (m *Metadata) Recipients() []string {
+	var out []string
+	for _, g := range m.KeyGroups {
+		for _, k := range g.Age {
+			out = append(out, k.Recipient)
+		}
+	}
+	return out
+}
+
+// MetadataError is a sops: block sv cannot use.
+type MetadataError struct{ Msg string }
+
+func (e *MetadataError) Error() string { return "sops metadata: " + e.Msg }
+
+var otherKeyKinds = []string{"pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms"}
+
+func parseMetadata(n *yaml.Node) (*Metadata, error) {
+	if n.Kind != yaml.MappingNode {
+		return nil, &MetadataError{"the top-level sops key is not a mapping (a plaintext file may not use the key sops)"}
+	}
+	m := &Metadata{}
+	top := crypt.KeyGroup{}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		seen[k] = true
+		str := func() (string, error) {
+			if v.Kind != yaml.ScalarNode {
+				return "", &MetadataError{k + " is not a string"}
+			}
+			return v.Value, nil
+		}
+		var err error
+		switch k {
+		case "age":
+			top.Age, err = parseAgeList(v)
+		case "key_groups":
+			if v.Kind != yaml.SequenceNode {
+				return nil, &MetadataError{"key_groups is not a list"}
+			}
+			m.Grouped = true
+			for _, g := range v.Content {
+				kg, err := parseKeyGroup(g)
+				if err != nil {
+					return nil, err
+				}
+				m.KeyGroups = append(m.KeyGroups, kg)
+			}
+		case "shamir_threshold":
+			s, e := str()
+			if e != nil {
+				return nil, e
+			}
+			if m.ShamirThreshold, err = strconv.Atoi(s); err != nil {
+				return nil, &MetadataError{"shamir_threshold is not a number"}
+			}
+		case "lastmodified":
+			m.LastModified, err = str()
+		case "mac":
+			m.MAC, err = str()
+		case "mac_only_encrypted":
+			s, e := str()
+			if e != nil {
+				return nil, e
+			}
+			m.Rules.MACOnlyEncrypted = s == "true" || s == "True"
+		case "unencrypted_suffix":
+			m.Rules.UnencryptedSuffix, err = str()
+		case "encrypted_suffix":
+			m.Rules.EncryptedSuffix, err = str()
+		case "unencrypted_regex":
+			m.Rules.UnencryptedRegex, err = str()
+		case "encrypted_regex":
+			m.Rules.EncryptedRegex, err = str()
+		case "unencrypted_comment_regex":
+			m.Rules.UnencryptedCommentRegex, err = str()
+		case "encrypted_comment_regex":
+			m.Rules.EncryptedCommentRegex, err = str()
+		case "version":
+			m.Version, err = str()
+		default:
+			for _, o := range otherKeyKinds {
+				if k == o && v.Kind == yaml.SequenceNode {
+					top.Other += len(v.Content)
+				}
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !m.Grouped {
+		m.KeyGroups = []crypt.KeyGroup{top}
+	}
+	if !seen["lastmodified"] {
+		return nil, &MetadataError{"lastmodified is missing"}
+	}
+	if !seen["version"] || m.Version == "" {
+		return nil, &MetadataError{"version is missing"}
+	}
+	if _, err := crypt.MACAAD(m.LastModified); err != nil {
+		return nil, &MetadataError{"lastmodified is not an RFC 3339 time"}
+	}
+	n0 := 0
+	for _, g := range m.KeyGroups {
+		n0 += len(g.Age) + g.Other
+	}
+	if n0 == 0 {
+		return nil, &MetadataError{"no keys found in the file"}
+	}
+	if err := m.Rules.Compile(); err != nil {
+		return nil, &MetadataError{err.Error()}
+	}
+	return m, nil
+}
+
+func parseKeyGroup(g *yaml.Node) (crypt.KeyGroup, error) {
+	var kg crypt.KeyGroup
+	if g.Kind != yaml.MappingNode {
+		return kg, &MetadataError{"a key group is not a mapping"}
+	}
+	for i := 0; i+1 < len(g.Content); i += 2 {
+		k, v := g.Content[i].Value, g.Content[i+1]
+		if k == "age" {
+			var err error
+			if kg.Age, err = parseAgeList(v); err != nil {
+				return kg, err
+			}
+		} else if v.Kind == yaml.SequenceNode {
+			kg.Other += len(v.Content)
+		}
+	}
+	return kg, nil
+}
+
+func parseAgeList(v *yaml.Node) ([]crypt.AgeKey, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, &MetadataError{"age is not a list"}
+	}
+	var out []crypt.AgeKey
+	for _, e := range v.Content {
+		if e.Kind != yaml.MappingNode {
+			return nil, &MetadataError{"an age entry is not a mapping"}
+		}
+		var ak crypt.AgeKey
+		for i := 0; i+1 < len(e.Content); i += 2 {
+			switch e.Content[i].Value {
+			case "recipient":
+				ak.Recipient = e.Content[i+1].Value
+			case "enc":
+				ak.Enc = e.Content[i+1].Value
+			}
+		}
+		if ak.Enc == "" {
+			return nil, &MetadataError{"an age entry has no enc"}
+		}
+		out = append(out, ak)
+	}
+	return out, nil
+}
+
+// renderMetadata writes a sops: block the way sops orders it, indented with
+// unit per level, every line prefixed by base, lines ended by eol.
+func renderMetadata(m *Metadata, base, unit, eol string) (string, error) {
+	if m.LastModified == "" || m.MAC == "" {
+		return "", errors.New("incomplete metadata")
+	}
+	var b strings.Builder
+	line := func(depth int, s string) {
+		b.WriteString(base)
+		b.WriteString(strings.Repeat(unit, depth))
+		b.WriteString(s)
+		b.WriteString(eol)
+	}
+	ageList := func(depth int, keys []crypt.AgeKey) {
+		for _, k := range keys {
+			line(depth, "- enc: |")
+			pad := strings.Repeat(" ", len(unit)*depth+2) + unit
+			for _, l := range strings.Split(strings.TrimRight(k.Enc, "\n"), "\n") {
+				b.WriteString(base)
+				b.WriteString(pad)
+				b.WriteString(l)
+				b.WriteString(eol)
+			}
+			line(depth, "  recipient: "+k.Recipient)
+		}
+	}
+	line(0, "sops:")
+	if !m.Grouped {
+		line(1, "age:")
+		ageList(2, m.KeyGroups[0].Age)
+	}
+	rules := m.Rules
+	if m.Grouped {
+		line(1, "key_groups:")
+		for _, g := range m.KeyGroups {
+			// yaml.v3 starts a mapping item on the dash line.
+			line(2, "- age:")
+			ageList(4, g.Age)
+			line(2, "  hc_vault: []")
+		}
+	}
+	if rules.EncryptedCommentRegex != "" {
+		line(1, "encrypted_comment_regex: "+quote(rules.EncryptedCommentRegex))
+	}
+	if rules.EncryptedRegex != "" {
+		line(1, "encrypted_regex: "+quote(rules.EncryptedRegex))
+	}
+	if rules.EncryptedSuffix != "" {
+		line(1, "encrypted_suffix: "+quote(rules.EncryptedSuffix))
+	}
+	line(1, "lastmodified: \""+m.LastModified+"\"")
+	line(1, "mac: "+m.MAC)
+	if rules.MACOnlyEncrypted {
+		line(1, "mac_only_encrypted: true")
+	}
+	if m.Grouped && m.ShamirThreshold > 0 {
+		line(1, "shamir_threshold: "+strconv.Itoa(m.ShamirThreshold))
+	}
+	if rules.UnencryptedCommentRegex != "" {
+		line(1, "unencrypted_comment_regex: "+quote(rules.UnencryptedCommentRegex))
+	}
+	if rules.UnencryptedRegex != "" {
+		line(1, "unencrypted_regex: "+quote(rules.UnencryptedRegex))
+	}
+	if rules.UnencryptedSuffix != "" {
+		line(1, "unencrypted_suffix: "+quote(rules.UnencryptedSuffix))
+	}
+	line(1, "version: "+m.Version)
+	return b.String(), nil
+}
+
+// quote writes s plain when that reads back as the same string, else
+// double-quoted.
+func quote(s string) string {
+	if plainSafe(s, false) {
+		return s
+	}
+	return doubleQuote(s)
+}
+
+func (m *Metadata) String() string { return fmt.Sprintf("sops metadata with %d recipients", len(m.Recipients())) }

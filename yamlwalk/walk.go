@@ -1,0 +1,354 @@
+// Package yamlwalk reads and rewrites YAML files in the SOPS format without
+// re-emitting them: it parses with yaml.v3 to find every leaf value, then
+// edits the original bytes at those values' spans, so comments, blank lines,
+// indentation, key order and quoting stay exactly as they were.
+//
+// It holds the walk over leaves and their paths, sops's selection rules,
+// the text-preserving edits, and the sops: metadata block. Cryptography
+// lives in package crypt. Nothing here prints or exits, and no error
+// contains a value.
+package yamlwalk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File is a parsed YAML stream together with its original bytes.
+type File struct {
+	src  *source
+	Docs []*Doc
+	// Aliases lists alias nodes that refer to nodes holding leaves, by the
+	// display path of the alias; see AliasWarnings.
+	aliases []aliasRef
+}
+
+type aliasRef struct {
+	path   string
+	target *yaml.Node
+}
+
+// Doc is one document of the stream.
+type Doc struct {
+	Root    *yaml.Node // a mapping, or nil for an empty document
+	end     int        // where the document's content ends: the next marker or EOF
+	sopsKey *yaml.Node // the top-level "sops" key, if present
+	sopsVal *yaml.Node
+}
+
+// SyntaxError is invalid YAML or a YAML shape the SOPS format can't hold.
+type SyntaxError struct {
+	Line int    // 1-based, 0 if unknown
+	Path string // YAML path, if known
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Path != "" {
+		fmt.Fprintf(&b, "%s: ", e.Path)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// ErrEmpty is returned for a file with no YAML document at all.
+var ErrEmpty = errors.New("file is empty: it must contain at least one YAML document")
+
+// Parse parses a YAML stream. Every document's root must be a mapping (or
+// empty), keys must be unique strings.
+func Parse(b []byte) (*File, error) {
+	if !isUTF8(b) {
+		return nil, &SyntaxError{Msg: "file is not UTF-8 text"}
+	}
+	f := &File{src: newSource(b)}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, yamlError(err)
+		}
+		d := &Doc{}
+		if len(n.Content) == 1 {
+			root := n.Content[0]
+			switch {
+			case root.Kind == yaml.MappingNode:
+				if root.Style&yaml.FlowStyle != 0 && len(root.Content) > 0 {
+					return nil, &SyntaxError{Line: root.Line, Msg: "a document whose root is a flow mapping ({...}) is not supported: write it in block style"}
+				}
+				d.Root = root
+			case root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" && root.Value == "":
+				// An empty document: sops reads it as an empty map.
+			default:
+				return nil, &SyntaxError{Line: root.Line, Msg: "the document root must be a mapping (key: value pairs)"}
+			}
+		}
+		f.Docs = append(f.Docs, d)
+		_ = n
+	}
+	if len(f.Docs) == 0 {
+		return nil, ErrEmpty
+	}
+	if err := f.findDocEnds(); err != nil {
+		return nil, err
+	}
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func isUTF8(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return strings.ToValidUTF8(string(b), "\x00") == string(b)
+		}
+	}
+	return true
+}
+
+var yamlLineRe = "yaml: line "
+
+func yamlError(err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, yamlLineRe); ok {
+		if i := strings.Index(rest, ": "); i > 0 {
+			if line, err := strconv.Atoi(rest[:i]); err == nil {
+				return &SyntaxError{Line: line, Msg: "invalid YAML: " + rest[i+2:]}
+			}
+		}
+	}
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	return &SyntaxError{Msg: "invalid YAML: " + msg}
+}
+
+// findDocEnds locates where each document ends: at the next document
+// marker line ("---" or "...") or the end of the file. Marker lines inside
+// scalars can't occur at column 0 in a document whose root is a mapping.
+func (f *File) findDocEnds() error {
+	var markers []int // offsets of marker lines
+	b := f.src.b
+	for li, off := range f.src.lines {
+		_ = li
+		if off+3 <= len(b) && (string(b[off:off+3]) == "---" || string(b[off:off+3]) == "...") {
+			if off+3 == len(b) || b[off+3] == ' ' || b[off+3] == '\t' || b[off+3] == '\n' || b[off+3] == '\r' {
+				markers = append(markers, off)
+			}
+		}
+	}
+	// Document i ends at the first marker after its content starts; a
+	// document's own leading "---" is at or before its start.
+	// Walk documents in order, consuming markers.
+	mi := 0
+	for i, d := range f.Docs {
+		start := 0
+		if d.Root != nil && len(d.Root.Content) > 0 {
+			off, err := f.src.offset(d.Root.Line, d.Root.Column)
+			if err != nil {
+				return err
+			}
+			start = off
+		} else {
+			// Empty document: it starts after its own marker.
+			if i > 0 && mi < len(markers) {
+				start = markers[mi] + 1
+			}
+		}
+		for mi < len(markers) && markers[mi] < start {
+			mi++
+		}
+		if i == len(f.Docs)-1 {
+			d.end = len(b)
+			// A trailing "..." ends the last document.
+			if mi < len(markers) && string(b[markers[mi]:markers[mi]+3]) == "..." {
+				d.end = markers[mi]
+			}
+			break
+		}
+		if mi >= len(markers) {
+			return &SyntaxError{Msg: "cannot find the end of a document"}
+		}
+		d.end = markers[mi]
+		// Skip "..." followed by "---" as one boundary.
+		if string(b[markers[mi]:markers[mi]+3]) == "..." && mi+1 < len(markers) {
+			if next := markers[mi+1]; strings.TrimSpace(string(b[f.src.lineEnd(markers[mi]):next])) == "" {
+				mi++
+			}
+		}
+		mi++
+	}
+	return nil
+}
+
+// check enforces what the SOPS format needs: string keys, no duplicates.
+func (f *File) check() error {
+	for _, d := range f.Docs {
+		if d.Root == nil {
+			continue
+		}
+		if err := checkNode(d.Root, ""); err != nil {
+			return err
+		}
+		for i := 0; i+1 < len(d.Root.Content); i += 2 {
+			if d.Root.Content[i].Value == "sops" {
+				d.sopsKey, d.sopsVal = d.Root.Content[i], d.Root.Content[i+1]
+			}
+		}
+	}
+	return nil
+}
+
+func checkNode(n *yaml.Node, path string) error {
+	switch n.Kind {
+	case yaml.MappingNode:
+		seen := make(map[string]bool, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				return &SyntaxError{Line: k.Line, Path: path, Msg: "only string keys are supported (found a complex key)"}
+			}
+			if t := k.ShortTag(); t != "!!str" && t != "!!merge" {
+				return &SyntaxError{Line: k.Line, Path: path, Msg: fmt.Sprintf("only string keys are supported (found a %s key; quote it)", strings.TrimPrefix(t, "!!"))}
+			}
+			if seen[k.Value] {
+				return &SyntaxError{Line: k.Line, Path: joinPath(path, k.Value), Msg: "duplicate key"}
+			}
+			seen[k.Value] = true
+			if err := checkNode(n.Content[i+1], joinPath(path, k.Value)); err != nil {
+				return err
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			if err := checkNode(c, path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// joinPath builds the display path of a value: dotted keys, with keys that
+// contain dots or brackets quoted, and [i] for sequence items.
+func joinPath(parent, key string) string {
+	if strings.ContainsAny(key, ".[]\"' ") || key == "" {
+		key = strconv.Quote(key)
+		return parent + "[" + key + "]"
+	}
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+// Leaf is one scalar value and where it sits.
+type Leaf struct {
+	Doc  int
+	Node *yaml.Node
+	// Keys are the mapping keys from the root; sequence items add nothing.
+	// This is the path sops binds the value to.
+	Keys []string
+	// Path is the display path for messages, with sequence indices.
+	Path string
+	// Flow is true inside a flow collection ([...] or {...}).
+	Flow bool
+	// Indent is the indentation of the enclosing block collection.
+	Indent int
+	// InSeq is true for sequence items.
+	InSeq bool
+	// Alias is true when the leaf was reached through an alias (only in
+	// expanded walks).
+	Alias bool
+}
+
+// walk calls fn for every scalar leaf in document order. The top-level
+// sops key is skipped. With expand, aliases are followed (as sops reads
+// them); without, alias nodes are skipped and recorded.
+func (f *File) walk(expand bool, fn func(*Leaf) error) error {
+	for di, d := range f.Docs {
+		if d.Root == nil {
+			continue
+		}
+		w := walker{f: f, doc: di, expand: expand, fn: fn}
+		if err := w.mapping(d.Root, nil, "", false, true, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type walker struct {
+	f      *File
+	doc    int
+	expand bool
+	fn     func(*Leaf) error
+	keys   []string
+}
+
+func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, alias bool) error {
+	flow = flow || n.Style&yaml.FlowStyle != 0
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if top && k.Value == "sops" {
+			continue
+		}
+		sub := append(keys[:len(keys):len(keys)], k.Value)
+		if err := w.value(v, sub, joinPath(path, k.Value), flow, n.Column-1, false, alias); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *walker) value(v *yaml.Node, keys []string, path string, flow bool, indent int, inSeq, alias bool) error {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		return w.fn(&Leaf{Doc: w.doc, Node: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq, Alias: alias})
+	case yaml.MappingNode:
+		return w.mapping(v, keys, path, flow, false, alias)
+	case yaml.SequenceNode:
+		fl := flow || v.Style&yaml.FlowStyle != 0
+		for i, c := range v.Content {
+			if err := w.value(c, keys, path+"["+strconv.Itoa(i)+"]", fl, v.Column-1, true, alias); err != nil {
+				return err
+			}
+		}
+	case yaml.AliasNode:
+		if !w.expand {
+			if hasLeaves(v.Alias) {
+				w.f.aliases = append(w.f.aliases, aliasRef{path: path, target: v.Alias})
+			}
+			return nil
+		}
+		return w.value(v.Alias, keys, path, flow, indent, inSeq, true)
+	}
+	return nil
+}
+
+func hasLeaves(n *yaml.Node) bool {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		return true
+	case yaml.AliasNode:
+		return hasLeaves(n.Alias)
+	}
+	for _, c := range n.Content {
+		if hasLeaves(c) {
+			return true
+		}
+	}
+	return false
+}
