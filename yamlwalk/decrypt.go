@@ -19,9 +19,9 @@ type DecryptOptions struct {
 
 // Decrypted is an opened file.
 type Decrypted struct {
-	Text     []byte   // the plaintext file, sops block removed
+	Text     []byte // the plaintext file, sops block removed
 	Metadata *Metadata
-	Key      []byte   // the data key, for writers that re-encrypt
+	Key      []byte // the data key, for writers that re-encrypt
 	Warnings []string
 	// Values maps each encrypted value's AAD, type and plaintext to its
 	// ciphertext, for Stash.

@@ -94,6 +94,11 @@ type EncryptOptions struct {
 	Now       time.Time
 	// Stash, if set, is consulted before encrypting a value.
 	Stash Stash
+
+	// Set by Reencrypt: the data key and key groups to use for a plaintext
+	// input instead of fresh ones.
+	dataKey []byte
+	groups  *Metadata
 }
 
 // Result is the outcome of Encrypt.
@@ -236,11 +241,15 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		if err := rules.Compile(); err != nil {
 			return nil, err
 		}
-		if len(opt.KeyGroups) == 0 {
+		switch {
+		case opt.dataKey != nil:
+			key = opt.dataKey
+		case len(opt.KeyGroups) == 0:
 			return nil, errors.New("no recipients to encrypt to")
-		}
-		if key, err = crypt.NewDataKey(); err != nil {
-			return nil, err
+		default:
+			if key, err = crypt.NewDataKey(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	c, err := crypt.NewCipher(key)
@@ -338,14 +347,20 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		}
 		edits = append(edits, e...)
 	} else {
-		groups, err := crypt.WrapKeyGroups(key, opt.KeyGroups, opt.ShamirThreshold)
-		if err != nil {
-			return nil, err
+		var m *Metadata
+		if opt.groups != nil {
+			m = &Metadata{KeyGroups: opt.groups.KeyGroups, Grouped: opt.groups.Grouped, ShamirThreshold: opt.groups.ShamirThreshold,
+				LastModified: lastMod, MAC: macEnc, Rules: rules, Version: FormatVersion}
+		} else {
+			groups, err := crypt.WrapKeyGroups(key, opt.KeyGroups, opt.ShamirThreshold)
+			if err != nil {
+				return nil, err
+			}
+			m = &Metadata{KeyGroups: groups, Grouped: len(groups) > 1, ShamirThreshold: opt.ShamirThreshold,
+				LastModified: lastMod, MAC: macEnc, Rules: rules, Version: FormatVersion}
 		}
-		m := &Metadata{KeyGroups: groups, Grouped: len(groups) > 1, ShamirThreshold: opt.ShamirThreshold,
-			LastModified: lastMod, MAC: macEnc, Rules: rules, Version: FormatVersion}
 		if m.Grouped && m.ShamirThreshold == 0 {
-			m.ShamirThreshold = len(groups)
+			m.ShamirThreshold = len(m.KeyGroups)
 		}
 		e, err := f.appendMetadata(m)
 		if err != nil {

@@ -270,4 +270,6 @@ func quote(s string) string {
 	return doubleQuote(s)
 }
 
-func (m *Metadata) String() string { return fmt.Sprintf("sops metadata with %d recipients", len(m.Recipients())) }
+func (m *Metadata) String() string {
+	return fmt.Sprintf("sops metadata with %d recipients", len(m.Recipients()))
+}

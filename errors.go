@@ -1,0 +1,71 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/sopsconfig"
+	"github.com/sv-secrets/sv/yamlwalk"
+)
+
+// Exit codes. MAC and key failures use sops's codes so CI scripts that
+// check them keep working.
+const (
+	exitFailure      = 1
+	exitUsage        = 2
+	exitMACMismatch  = 51
+	exitNoKey        = 128
+	exitNotEncrypted = 3
+)
+
+func exitCodeFor(err error) int {
+	var (
+		mac *yamlwalk.MACError
+		nk  *crypt.NoKeyError
+		ue  *usageError
+	)
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &mac):
+		return exitMACMismatch
+	case errors.As(err, &nk):
+		return exitNoKey
+	case errors.Is(err, yamlwalk.ErrNotEncrypted):
+		return exitNotEncrypted
+	}
+	return exitFailure
+}
+
+func hintsFor(err error) []string {
+	var hints []string
+	var he *hintError
+	if errors.As(err, &he) {
+		hints = append(hints, he.hints...)
+	}
+	var (
+		ue  *usageError
+		nk  *crypt.NoKeyError
+		mac *yamlwalk.MACError
+		nr  *sopsconfig.ErrNoRule
+	)
+	switch {
+	case errors.As(err, &ue):
+		if ue.hint != "" {
+			hints = append(hints, ue.hint)
+		}
+	case errors.As(err, &nk):
+		hints = append(hints, "looked for identities in: "+strings.Join(nk.Places, ", "))
+		hints = append(hints, "set SOPS_AGE_KEY_FILE to a file holding one of the file's identities, or SOPS_AGE_KEY to the identity itself")
+	case errors.As(err, &mac):
+		hints = append(hints, "if you trust the file as it is, 'sv decrypt --ignore-mac' recovers the values; every value's own tag is still checked")
+	case errors.Is(err, yamlwalk.ErrNotEncrypted):
+		hints = append(hints, "encrypt it with 'sv encrypt FILE'")
+	case errors.As(err, &nr):
+		hints = append(hints, "add a creation rule with a path_regex matching this file, or pass --age")
+	case errors.Is(err, sopsconfig.ErrNotFound):
+		hints = append(hints, "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or create .sops.yaml with creation_rules")
+	}
+	return hints
+}

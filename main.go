@@ -1,0 +1,155 @@
+// Command sv keeps secrets in Helm values files safe in git: it encrypts
+// only the leaf values of a YAML file with age, in the SOPS file format,
+// leaving every other byte as it was.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = ""
+
+func svVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without the exit, so tests can drive it.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	var notFound error
+	app := newApp(stdin, stdout, stderr)
+	app.CommandNotFound = func(c *cli.Context, name string) {
+		notFound = &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "run 'sv --help' for the list of commands"}
+	}
+	err := app.Run(args)
+	if err == nil {
+		err = notFound
+	}
+	if err == nil {
+		return 0
+	}
+	return reportError(stderr, err)
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:  "sv",
+		Usage: "encrypt the secrets in Helm values files, keep everything else readable",
+		Description: `sv encrypts only the leaf values of YAML files with age, in the SOPS file
+format: keys, comments, blank lines, indentation and order stay exactly as
+they were, so a git diff shows which secret changed and nothing else.
+Files work with sops, Flux, helm-secrets and KSOPS.
+
+Example:
+   sv keygen -o ~/.config/sops/age/keys.txt
+   sv encrypt --age age1… values.prod.yaml
+   sv decrypt values.prod.yaml`,
+		Version:              svVersion(),
+		Reader:               stdin,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideVersion:          true,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		OnUsageError:         onUsageError,
+		Commands:             commands(),
+	}
+	for _, c := range app.Commands {
+		setUsageErrors(c)
+	}
+	return app
+}
+
+func setUsageErrors(c *cli.Command) {
+	c.OnUsageError = onUsageError
+	for _, s := range c.Subcommands {
+		setUsageErrors(s)
+	}
+}
+
+func commands() []*cli.Command {
+	cmds := []*cli.Command{
+		encryptCommand(),
+		decryptCommand(),
+		keygenCommand(),
+		versionCommand(),
+		completionCommand(),
+	}
+	return append(cmds, extraCommands...)
+}
+
+// extraCommands are added by feature files (helm plugin, git, keys).
+var extraCommands []*cli.Command
+
+func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
+	name := "sv"
+	if c.Command != nil && c.Command.Name != "" {
+		name = "sv " + c.Command.Name
+	}
+	return &usageError{msg: err.Error(), hint: fmt.Sprintf("run '%s --help' for usage", name)}
+}
+
+// usageError is a wrong invocation.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// hintError carries extra lines for the user.
+type hintError struct {
+	err   error
+	hints []string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
+
+// exitError carries a specific exit code (e.g. a wrapped command's).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// reportError is the one place errors are formatted for users:
+// "sv: error: …" lowercase without a trailing period, then "sv: hint: …".
+func reportError(w io.Writer, err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return ee.code
+	}
+	msg := strings.TrimSuffix(err.Error(), ".")
+	fmt.Fprintf(w, "sv: error: %s\n", msg)
+	for _, h := range hintsFor(err) {
+		fmt.Fprintf(w, "sv: hint: %s\n", h)
+	}
+	if ee != nil {
+		return ee.code
+	}
+	return exitCodeFor(err)
+}

@@ -1,0 +1,270 @@
+// Package sopsconfig reads .sops.yaml the way sops does: found by walking up
+// from the current directory (or named by --config / SOPS_CONFIG), creation
+// rules tried in order with the first path_regex match winning.
+package sopsconfig
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FileName is the config file sops and sv look for.
+const FileName = ".sops.yaml"
+
+// Config is a parsed .sops.yaml.
+type Config struct {
+	Path  string // the file it was read from
+	Dir   string // its directory, which path_regex is relative to
+	Rules []Rule
+}
+
+// Rule is one creation rule.
+type Rule struct {
+	Index     int    `yaml:"-"` // position in creation_rules, from 0
+	PathRegex string `yaml:"-"` // empty matches every file
+	re        *regexp.Regexp
+
+	// KeyGroups holds the age recipients: one group from the age field, or
+	// one per key_groups entry.
+	KeyGroups       [][]string `yaml:"-"`
+	ShamirThreshold int        `yaml:"-"`
+	// OtherKeys is true when the rule also names keys of kinds sv does not
+	// handle (pgp, kms, …).
+	OtherKeys bool `yaml:"-"`
+
+	UnencryptedSuffix       string `yaml:"unencrypted_suffix"`
+	EncryptedSuffix         string `yaml:"encrypted_suffix"`
+	UnencryptedRegex        string `yaml:"unencrypted_regex"`
+	EncryptedRegex          string `yaml:"encrypted_regex"`
+	UnencryptedCommentRegex string `yaml:"unencrypted_comment_regex"`
+	EncryptedCommentRegex   string `yaml:"encrypted_comment_regex"`
+	MACOnlyEncrypted        bool   `yaml:"mac_only_encrypted"`
+}
+
+// Recipients lists the rule's recipients across its key groups.
+func (r *Rule) Recipients() []string {
+	var out []string
+	for _, g := range r.KeyGroups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// String names the rule for messages.
+func (r *Rule) String() string {
+	if r.PathRegex == "" {
+		return fmt.Sprintf("creation rule #%d (matches every file)", r.Index+1)
+	}
+	return fmt.Sprintf("creation rule #%d (path_regex %s)", r.Index+1, r.PathRegex)
+}
+
+// ErrNotFound means no .sops.yaml was found.
+var ErrNotFound = errors.New("no " + FileName + " found in this directory or any parent")
+
+// Find returns the path of the config: explicit if set, else SOPS_CONFIG,
+// else the nearest .sops.yaml walking up from dir (at most 100 levels).
+func Find(dir, explicit string) (string, error) {
+	if explicit != "" {
+		return explicit, nil
+	}
+	if env := os.Getenv("SOPS_CONFIG"); env != "" {
+		return env, nil
+	}
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < 100; i++ {
+		p := filepath.Join(d, FileName)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			break
+		}
+		d = parent
+	}
+	return "", ErrNotFound
+}
+
+// Load reads and parses a config file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Path, c.Dir = abs, filepath.Dir(abs)
+	return c, nil
+}
+
+type rawRule struct {
+	PathRegex       string        `yaml:"path_regex"`
+	Age             yaml.Node     `yaml:"age"`
+	KeyGroups       []rawKeyGroup `yaml:"key_groups"`
+	ShamirThreshold int           `yaml:"shamir_threshold"`
+	PGP             yaml.Node
+	KMS             yaml.Node
+	GCPKMS          yaml.Node `yaml:"gcp_kms"`
+	AzureKV         yaml.Node `yaml:"azure_keyvault"`
+	HCVault         yaml.Node `yaml:"hc_vault_transit_uri"`
+	Rule            `yaml:",inline"`
+}
+
+type rawKeyGroup struct {
+	Age   []string
+	Merge []rawKeyGroup
+	Other map[string]any `yaml:",inline"`
+}
+
+// Parse parses .sops.yaml content. Unknown keys are ignored, as sops does.
+func Parse(b []byte) (*Config, error) {
+	var raw struct {
+		CreationRules []rawRule `yaml:"creation_rules"`
+	}
+	if err := yaml.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c := &Config{}
+	for i, rr := range raw.CreationRules {
+		r := rr.Rule
+		r.Index, r.PathRegex, r.ShamirThreshold = i, rr.PathRegex, rr.ShamirThreshold
+		if r.PathRegex != "" {
+			re, err := regexp.Compile(r.PathRegex)
+			if err != nil {
+				return nil, fmt.Errorf("creation rule #%d: invalid path_regex: %w", i+1, err)
+			}
+			r.re = re
+		}
+		for _, n := range []yaml.Node{rr.PGP, rr.KMS, rr.GCPKMS, rr.AzureKV, rr.HCVault} {
+			if n.Kind != 0 && !(n.Kind == yaml.ScalarNode && n.Value == "") {
+				r.OtherKeys = true
+			}
+		}
+		if len(rr.KeyGroups) > 0 {
+			for _, g := range rr.KeyGroups {
+				var keys []string
+				flattenGroup(g, &keys, &r.OtherKeys)
+				r.KeyGroups = append(r.KeyGroups, dedupe(keys))
+			}
+		} else {
+			age, err := stringList(rr.Age)
+			if err != nil {
+				return nil, fmt.Errorf("creation rule #%d: age: %w", i+1, err)
+			}
+			if len(age) > 0 {
+				r.KeyGroups = [][]string{dedupe(age)}
+			}
+		}
+		c.Rules = append(c.Rules, r)
+	}
+	return c, nil
+}
+
+func flattenGroup(g rawKeyGroup, keys *[]string, other *bool) {
+	for _, a := range g.Age {
+		*keys = append(*keys, splitList(a)...)
+	}
+	for _, m := range g.Merge {
+		flattenGroup(m, keys, other)
+	}
+	for k, v := range g.Other {
+		if k != "hc_vault" && v != nil {
+			*other = true
+		}
+	}
+}
+
+// stringList reads a comma-separated string or a YAML list of strings.
+func stringList(n yaml.Node) ([]string, error) {
+	switch n.Kind {
+	case 0:
+		return nil, nil
+	case yaml.ScalarNode:
+		return splitList(n.Value), nil
+	case yaml.SequenceNode:
+		var out []string
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				return nil, errors.New("expected a list of strings")
+			}
+			out = append(out, splitList(c.Value)...)
+		}
+		return out, nil
+	}
+	return nil, errors.New("expected a string or a list")
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ErrNoRule means no creation rule matched a file.
+type ErrNoRule struct {
+	Config string
+	File   string
+}
+
+func (e *ErrNoRule) Error() string {
+	return fmt.Sprintf("no creation rule in %s matches %s", e.Config, e.File)
+}
+
+// Match returns the first rule whose path_regex matches file. The regex is
+// matched, unanchored, against the file's absolute path with the config
+// directory's prefix removed, as sops does.
+func (c *Config) Match(file string) (*Rule, error) {
+	rel := c.RelPath(file)
+	for i := range c.Rules {
+		r := &c.Rules[i]
+		if r.re == nil || r.re.MatchString(rel) {
+			return r, nil
+		}
+	}
+	return nil, &ErrNoRule{Config: c.Path, File: file}
+}
+
+// RelPath is the string path_regex is matched against for file.
+func (c *Config) RelPath(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	abs = filepath.ToSlash(abs)
+	dir := filepath.ToSlash(c.Dir)
+	if !strings.HasSuffix(dir, "/") {
+		dir += "/"
+	}
+	return strings.TrimPrefix(abs, dir)
+}
