@@ -74,11 +74,22 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	var edits []edit
 	eol := f.eol()
 	unit := f.indentUnit()
+	anchorValues := map[string][]byte{}
+	seqs := map[*yaml.Node]*seqComments{}
 	err = f.walk(false, func(l *Leaf) error {
 		n := l.Node
+		if n.Kind == yaml.AliasNode {
+			return nil
+		}
 		aad := crypt.AAD(l.Keys)
 		should := meta.Rules.ShouldEncrypt(l.Keys, nil)
-		if !should || !crypt.IsENC(n.Value) || n.Tag != "!!str" && n.Tag != "" {
+		if l.Seq != nil {
+			if seqs[l.Seq] == nil {
+				seqs[l.Seq] = &seqComments{key: l.SeqKey}
+			}
+			seqs[l.Seq].items++
+		}
+		if !should || !crypt.IsENC(n.Value) || n.Tag != "!!str" && n.Tag != "" && !isAliasCopy(n) {
 			typ, pt, err := plaintext(n)
 			if err != nil {
 				return &ValueError{Path: l.Path, Line: n.Line, Err: err}
@@ -109,7 +120,20 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 				return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the comment item")}
 			}
 			edits = append(edits, edit{dash, sp.end, "#" + string(pt)})
+			seqs[l.Seq].comments++
 			return nil
+		}
+		if n.Anchor != "" {
+			anchorValues[n.Anchor] = pt
+		}
+		if isAliasCopy(n) {
+			name := strings.TrimPrefix(n.Tag, aliasTag)
+			if v, ok := anchorValues[name]; ok && string(v) == string(pt) {
+				edits = append(edits, edit{sp.start, sp.end, "*" + name})
+				return nil
+			}
+			// The copy was changed on its own (e.g. by sops): keep the value.
+			n = &yaml.Node{Kind: n.Kind, Style: n.Style &^ yaml.TaggedStyle, Value: n.Value}
 		}
 		text, err := render(typ, pt, n, sp, l.Flow, f.src.b, eol, l.Indent+unit)
 		if err != nil {
@@ -127,6 +151,17 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	if !ignoreMAC {
 		if err := f.verifyMAC(c, meta, states, false); err != nil {
 			return nil, err
+		}
+	}
+	for seq, sc := range seqs {
+		// sops writes the comments of a list as items; a list that held only
+		// comments was empty.
+		if sc.items > 0 && sc.items == sc.comments && sc.key != nil && seq.Style&yaml.FlowStyle == 0 {
+			e, err := f.afterKeyColon(sc.key)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, edit{e, e, " []"})
 		}
 	}
 	ce, err := f.decryptComments(c, edits)
@@ -335,4 +370,29 @@ func (f *File) walkMappings(fn func(keys []string, off int)) error {
 		}
 	}
 	return nil
+}
+
+type seqComments struct {
+	key             *yaml.Node
+	items, comments int
+}
+
+// afterKeyColon returns the offset just after the ':' that follows key.
+func (f *File) afterKeyColon(key *yaml.Node) (int, error) {
+	off, err := f.src.offset(key.Line, key.Column)
+	if err != nil {
+		return 0, err
+	}
+	sp, err := f.src.scalarSpan(key, off, 0, false)
+	if err != nil {
+		return 0, err
+	}
+	i := sp.end
+	for i < len(f.src.b) && isBlank(f.src.b[i]) {
+		i++
+	}
+	if i >= len(f.src.b) || f.src.b[i] != ':' {
+		return 0, &MetadataError{"cannot locate the key of a list"}
+	}
+	return i + 1, nil
 }

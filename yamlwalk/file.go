@@ -260,6 +260,9 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	states := map[*yaml.Node]*leafState{}
 	var edits []edit
 	err = f.walk(false, func(l *Leaf) error {
+		if l.Node.Kind == yaml.AliasNode {
+			return f.materializeAlias(l, c, rules, states, opt.Stash, &edits, res)
+		}
 		typ, pt, err := plaintext(l.Node)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: err}
@@ -271,7 +274,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		}
 		aad := crypt.AAD(l.Keys)
 		should := rules.ShouldEncrypt(l.Keys, nil)
-		if typ == crypt.TypeStr && crypt.IsENC(l.Node.Value) {
+		if typ == crypt.TypeStr && crypt.IsENC(l.Node.Value) || isAliasCopy(l.Node) {
 			if meta == nil {
 				return &ValueError{Path: l.Path, Line: l.Node.Line, Err: errors.New("value looks encrypted but the file has no sops metadata")}
 			}
@@ -445,6 +448,9 @@ func (f *File) computeMAC(onlyEncrypted bool, states map[*yaml.Node]*leafState, 
 	mac := crypt.NewMAC(onlyEncrypted)
 	err := f.walk(true, func(l *Leaf) error {
 		st := states[l.Node]
+		if l.AliasOf != nil && states[l.AliasOf] != nil {
+			st = states[l.AliasOf]
+		}
 		if st == nil || st.typ == "" || st.typ == crypt.TypeComment {
 			return nil
 		}
@@ -504,4 +510,44 @@ func containsEncrypted(n *yaml.Node, states map[*yaml.Node]*leafState) bool {
 		}
 	}
 	return n.Kind == yaml.AliasNode && containsEncrypted(n.Alias, states)
+}
+
+// aliasTag marks an alias of an encrypted scalar that sv wrote out as a
+// value of its own: sops expands aliases and binds each copy to the alias's
+// path, so "*name" would not decrypt for sops. The copy is encrypted under
+// the alias's path and tagged with the anchor's name, which sops ignores;
+// decryption turns it back into "*name".
+const aliasTag = "!sv/alias:"
+
+func isAliasCopy(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && strings.HasPrefix(n.Tag, aliasTag) && crypt.IsENC(n.Value)
+}
+
+func (f *File) materializeAlias(l *Leaf, c *crypt.Cipher, rules Rules, states map[*yaml.Node]*leafState, stash Stash, edits *[]edit, res *Result) error {
+	target := states[l.Node.Alias]
+	if target == nil || !target.encrypted || !rules.ShouldEncrypt(l.Keys, nil) {
+		return nil
+	}
+	aad := crypt.AAD(l.Keys)
+	enc := ""
+	if stash != nil {
+		enc = stash(aad, target.typ, target.pt)
+	}
+	if enc == "" {
+		var err error
+		if enc, err = c.Encrypt(target.pt, target.typ, aad, nil); err != nil {
+			return err
+		}
+	}
+	off, err := f.src.offset(l.Node.Line, l.Node.Column)
+	if err != nil {
+		return err
+	}
+	if l.Flow {
+		enc = "'" + enc + "'"
+	}
+	states[l.Node] = &leafState{typ: target.typ, pt: target.pt, encrypted: true, isNew: true}
+	res.Encrypted++
+	*edits = append(*edits, edit{off, off + 1 + len(l.Node.Value), aliasTag + l.Node.Value + " " + enc})
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
 )
 
 // LeafInfo describes one value of a file without decrypting it.
@@ -52,13 +53,16 @@ func Inspect(src []byte, rules Rules) (*Info, error) {
 		return nil, err
 	}
 	err = f.walk(false, func(l *Leaf) error {
+		if l.Node.Kind == yaml.AliasNode {
+			return nil
+		}
 		li := LeafInfo{Path: l.Path, Keys: l.Keys, Line: l.Node.Line, Doc: l.Doc, ShouldEncrypt: rules.ShouldEncrypt(l.Keys, nil)}
 		switch {
 		case l.Node.ShortTag() == "!!null":
 			li.Null = true
 		case l.Node.Value == "" && l.Node.ShortTag() == "!!str":
 			li.Empty = true
-		case li.ShouldEncrypt && crypt.IsENC(l.Node.Value) && l.Node.ShortTag() == "!!str":
+		case li.ShouldEncrypt && (crypt.IsENC(l.Node.Value) && l.Node.ShortTag() == "!!str" || isAliasCopy(l.Node)):
 			li.Encrypted, li.Ciphertext = true, strings.TrimRight(l.Node.Value, "\n")
 		}
 		info.Leaves = append(info.Leaves, li)

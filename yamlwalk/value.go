@@ -91,6 +91,11 @@ func render(typ string, pt []byte, n *yaml.Node, sp span, flow bool, src []byte,
 		if err := t.UnmarshalText(pt); err != nil {
 			return "", fmt.Errorf("decrypted time does not parse")
 		}
+		// sops stores a bare date as midnight UTC; write it back as a date,
+		// the spelling values files use.
+		if d, ok := strings.CutSuffix(string(pt), "T00:00:00Z"); ok {
+			return d, nil
+		}
 		return string(pt), nil
 	}
 	return "", fmt.Errorf("unknown value type %q", typ)

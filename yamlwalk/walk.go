@@ -272,6 +272,11 @@ type Leaf struct {
 	// Alias is true when the leaf was reached through an alias (only in
 	// expanded walks).
 	Alias bool
+	// AliasOf is the alias node an expanded walk came through to a scalar.
+	AliasOf *yaml.Node
+	// Seq is the sequence holding the leaf and SeqKey the mapping key that
+	// holds the sequence (nil if it is not a mapping value).
+	Seq, SeqKey *yaml.Node
 }
 
 // walk calls fn for every scalar leaf in document order. The top-level
@@ -295,7 +300,8 @@ type walker struct {
 	doc    int
 	expand bool
 	fn     func(*Leaf) error
-	keys   []string
+	// Set by the mapping being walked, for sequence values.
+	key *yaml.Node
 }
 
 func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, alias bool) error {
@@ -306,6 +312,7 @@ func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, al
 			continue
 		}
 		sub := append(keys[:len(keys):len(keys)], k.Value)
+		w.key = k
 		if err := w.value(v, sub, joinPath(path, k.Value), flow, n.Column-1, false, alias); err != nil {
 			return err
 		}
@@ -321,17 +328,34 @@ func (w *walker) value(v *yaml.Node, keys []string, path string, flow bool, inde
 		return w.mapping(v, keys, path, flow, false, alias)
 	case yaml.SequenceNode:
 		fl := flow || v.Style&yaml.FlowStyle != 0
+		owner := w.key
 		for i, c := range v.Content {
+			if c.Kind == yaml.ScalarNode {
+				err := w.fn(&Leaf{Doc: w.doc, Node: c, Keys: keys, Path: path + "[" + strconv.Itoa(i) + "]", Flow: fl, Indent: v.Column - 1, InSeq: true, Alias: alias, Seq: v, SeqKey: owner})
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			w.key = nil
 			if err := w.value(c, keys, path+"["+strconv.Itoa(i)+"]", fl, v.Column-1, true, alias); err != nil {
 				return err
 			}
 		}
 	case yaml.AliasNode:
 		if !w.expand {
+			if v.Alias.Kind == yaml.ScalarNode {
+				// Scalar aliases are leaves of their own: an encrypted
+				// anchor's aliases get materialized (see Encrypt).
+				return w.fn(&Leaf{Doc: w.doc, Node: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq})
+			}
 			if hasLeaves(v.Alias) {
 				w.f.aliases = append(w.f.aliases, aliasRef{path: path, target: v.Alias})
 			}
 			return nil
+		}
+		if v.Alias.Kind == yaml.ScalarNode {
+			return w.fn(&Leaf{Doc: w.doc, Node: v.Alias, AliasOf: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq, Alias: true})
 		}
 		return w.value(v.Alias, keys, path, flow, indent, inSeq, true)
 	}

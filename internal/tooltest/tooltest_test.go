@@ -1,9 +1,11 @@
 package tooltest_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -70,4 +72,33 @@ func TestToolConcurrent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message and stops
+// the calling goroutine without failing the real test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestToolBuildFailure(t *testing.T) {
+	t.Parallel()
+	r := &fatalRecorder{TB: t}
+	done := make(chan string)
+	go func() {
+		defer close(done)
+		done <- tooltest.Tool(r, "tools/go.mod", "no-such-tool")
+	}()
+	if path, ok := <-done; ok {
+		t.Fatalf("Tool returned %q for an unknown tool, want Fatalf", path)
+	}
+	if !strings.Contains(r.msg, "no-such-tool") || !strings.Contains(r.msg, "stderr:") {
+		t.Errorf("Fatalf message does not include the go command's output:\n%s", r.msg)
+	}
+	t.Logf("Fatalf message: %s", r.msg)
 }
