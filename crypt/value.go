@@ -168,6 +168,10 @@ func NewIV() ([]byte, error) {
 // previous IV only to reproduce the ciphertext of an unchanged value under
 // the same key, as sops's IV stash does.
 func (c *Cipher) Encrypt(plaintext []byte, typ, aad string, iv []byte) (string, error) {
+	if len(plaintext) == 0 {
+		// sops never encrypts empty values; its parser rejects empty data.
+		return "", errors.New("empty values are not encrypted")
+	}
 	if iv == nil {
 		var err error
 		if iv, err = NewIV(); err != nil {

@@ -313,7 +313,10 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 			encNode.Style = yaml.SingleQuotedStyle
 		}
 		back, err := render(typ, pt, encNode, sp, l.Flow, f.src.b, f.eol(), l.Indent+f.indentUnit())
-		if err != nil || back != string(f.src.b[sp.val:sp.end]) || l.Node.Tag != "" && l.Node.Style&yaml.TaggedStyle != 0 {
+		if sp.anchor != "" {
+			back = sp.anchor + " " + back
+		}
+		if err != nil || back != string(f.src.b[sp.start:sp.end]) {
 			res.Respelled = append(res.Respelled, l.Path)
 		}
 		return nil
@@ -373,7 +376,39 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	}
 	res.Out = applyEdits(b, edits)
 	res.Changed = true
+	if err := verifyOutput(res.Out, key); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// ErrUnfaithful means sv could not write a file that decrypts to exactly the
+// input's values; nothing is written. It indicates a file shape sv does not
+// handle yet.
+type ErrUnfaithful struct{ Err error }
+
+func (e *ErrUnfaithful) Error() string {
+	return "cannot encrypt this file faithfully (the result would not decrypt to the same values): " + e.Err.Error()
+}
+
+func (e *ErrUnfaithful) Unwrap() error { return e.Err }
+
+// verifyOutput decrypts what Encrypt is about to return: every value must
+// authenticate under its path and the MAC, computed from the input's
+// values, must match the values read back.
+func verifyOutput(out, key []byte) error {
+	f, err := Parse(out)
+	if err != nil {
+		return &ErrUnfaithful{err}
+	}
+	meta, err := f.Metadata()
+	if err != nil || meta == nil {
+		return &ErrUnfaithful{errors.New("metadata unreadable")}
+	}
+	if _, err := f.decrypt(meta, key, false); err != nil {
+		return &ErrUnfaithful{err}
+	}
+	return nil
 }
 
 // appendMetadata inserts the sops block at the end of every document, in the

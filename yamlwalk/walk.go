@@ -36,10 +36,11 @@ type aliasRef struct {
 
 // Doc is one document of the stream.
 type Doc struct {
-	Root    *yaml.Node // a mapping, or nil for an empty document
-	end     int        // where the document's content ends: the next marker or EOF
-	sopsKey *yaml.Node // the top-level "sops" key, if present
-	sopsVal *yaml.Node
+	Root      *yaml.Node // a mapping, or nil for an empty document
+	startLine int        // the line the document starts on (its "---", if any)
+	end       int        // where the document's content ends: the next marker or EOF
+	sopsKey   *yaml.Node // the top-level "sops" key, if present
+	sopsVal   *yaml.Node
 }
 
 // SyntaxError is invalid YAML or a YAML shape the SOPS format can't hold.
@@ -70,6 +71,9 @@ func Parse(b []byte) (*File, error) {
 	if !isUTF8(b) {
 		return nil, &SyntaxError{Msg: "file is not UTF-8 text"}
 	}
+	if i := bytes.IndexByte(b, '\r'); i >= 0 && bareCR(b[i:]) {
+		return nil, &SyntaxError{Msg: "the file uses bare carriage returns (CR) as line breaks: convert it to LF or CRLF line endings"}
+	}
 	f := &File{src: newSource(b)}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	for {
@@ -81,7 +85,7 @@ func Parse(b []byte) (*File, error) {
 		if err != nil {
 			return nil, yamlError(err)
 		}
-		d := &Doc{}
+		d := &Doc{startLine: n.Line}
 		if len(n.Content) == 1 {
 			root := n.Content[0]
 			switch {
@@ -111,6 +115,15 @@ func Parse(b []byte) (*File, error) {
 	return f, nil
 }
 
+func bareCR(b []byte) bool {
+	for i, c := range b {
+		if c == '\r' && (i+1 == len(b) || b[i+1] != '\n') {
+			return true
+		}
+	}
+	return false
+}
+
 func isUTF8(b []byte) bool {
 	for _, c := range b {
 		if c >= 0x80 {
@@ -135,60 +148,30 @@ func yamlError(err error) error {
 	return &SyntaxError{Msg: "invalid YAML: " + msg}
 }
 
-// findDocEnds locates where each document ends: at the next document
-// marker line ("---" or "...") or the end of the file. Marker lines inside
-// scalars can't occur at column 0 in a document whose root is a mapping.
+// findDocEnds locates where each document ends: at the first document
+// marker line ("---" or "...") after the line the document starts on (its
+// own "---", if any, is on that line), or at the end of the file. Marker
+// lines inside scalars can't occur at column 0 in a document whose root is
+// a mapping.
 func (f *File) findDocEnds() error {
-	var markers []int // offsets of marker lines
+	type marker struct{ line, off int }
+	var markers []marker
 	b := f.src.b
 	for li, off := range f.src.lines {
-		_ = li
 		if off+3 <= len(b) && (string(b[off:off+3]) == "---" || string(b[off:off+3]) == "...") {
 			if off+3 == len(b) || b[off+3] == ' ' || b[off+3] == '\t' || b[off+3] == '\n' || b[off+3] == '\r' {
-				markers = append(markers, off)
+				markers = append(markers, marker{li + 1, off})
 			}
 		}
 	}
-	// Document i ends at the first marker after its content starts; a
-	// document's own leading "---" is at or before its start.
-	// Walk documents in order, consuming markers.
-	mi := 0
-	for i, d := range f.Docs {
-		start := 0
-		if d.Root != nil && len(d.Root.Content) > 0 {
-			off, err := f.src.offset(d.Root.Line, d.Root.Column)
-			if err != nil {
-				return err
-			}
-			start = off
-		} else {
-			// Empty document: it starts after its own marker.
-			if i > 0 && mi < len(markers) {
-				start = markers[mi] + 1
+	for _, d := range f.Docs {
+		d.end = len(b)
+		for _, m := range markers {
+			if m.line > d.startLine {
+				d.end = m.off
+				break
 			}
 		}
-		for mi < len(markers) && markers[mi] < start {
-			mi++
-		}
-		if i == len(f.Docs)-1 {
-			d.end = len(b)
-			// A trailing "..." ends the last document.
-			if mi < len(markers) && string(b[markers[mi]:markers[mi]+3]) == "..." {
-				d.end = markers[mi]
-			}
-			break
-		}
-		if mi >= len(markers) {
-			return &SyntaxError{Msg: "cannot find the end of a document"}
-		}
-		d.end = markers[mi]
-		// Skip "..." followed by "---" as one boundary.
-		if string(b[markers[mi]:markers[mi]+3]) == "..." && mi+1 < len(markers) {
-			if next := markers[mi+1]; strings.TrimSpace(string(b[f.src.lineEnd(markers[mi]):next])) == "" {
-				mi++
-			}
-		}
-		mi++
 	}
 	return nil
 }
