@@ -105,7 +105,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
 		states[n] = &leafState{typ: typ, pt: pt, encrypted: true}
-		out.values[stashKey(aad, typ, pt)] = n.Value
+		// A block scalar's value ends in a line break that is not part of
+		// the ENC string; stashing it would add a blank line on rewrite.
+		out.values[stashKey(aad, typ, pt)] = strings.TrimRight(n.Value, "\r\n")
 		sp, err := f.leafSpan(l)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
