@@ -1,0 +1,430 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/editor"
+	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func init() {
+	extraCommands = append(extraCommands, editCommand(), setCommand(), unsetCommand())
+}
+
+func editCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "edit",
+		Usage:     "edit an encrypted file in your editor",
+		ArgsUsage: "FILE",
+		Description: `Opens the plaintext of FILE in $SOPS_EDITOR, else $EDITOR, else vi (the
+variable is split like a shell would, so EDITOR="code --wait" works). The
+plaintext lives in a private temporary directory (mode 0700, on /dev/shm
+where it exists) that is removed when the edit ends, however it ends
+(including an error, SIGINT or SIGTERM).
+
+When the editor exits, the text is re-encrypted under the file's data key:
+values you did not change keep their exact ciphertext, so git diff shows
+only the values you changed (plus the sops mac and lastmodified lines). If
+nothing changed, the file is not touched. If the YAML is invalid, sv shows
+the error and offers to reopen the editor (without a terminal it keeps the
+original and fails). If the editor exits with a non-zero status (vi: :cq),
+nothing is saved.
+
+A FILE that does not exist is created: the editor starts empty and the
+file is encrypted for the recipients of the .sops.yaml creation rule that
+matches it (or --age).
+
+Example:
+   sv edit values.prod.yaml
+   EDITOR="code --wait" sv edit values.prod.yaml
+   sv edit --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p new.yaml`,
+		Flags: append([]cli.Flag{
+			&cli.StringSliceFlag{Name: "age", Aliases: []string{"a"}, Usage: "for a new file: encrypt to `RECIPIENT` (repeatable, or comma-separated)"},
+			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
+			&cli.BoolFlag{Name: "ignore-mac", Usage: "open the file even if its MAC does not verify (saving writes a new MAC)"},
+		}, ruleFlags...),
+		Action: editAction,
+	}
+}
+
+// editorCommand is the editor command line, split like a shell would.
+func editorCommand() ([]string, error) {
+	for _, v := range []string{"SOPS_EDITOR", "EDITOR"} {
+		if s := os.Getenv(v); strings.TrimSpace(s) != "" {
+			argv := crypt.ShellSplit(s)
+			if len(argv) == 0 {
+				return nil, fmt.Errorf("%s is empty after splitting it like a shell", v)
+			}
+			return argv, nil
+		}
+	}
+	return []string{"vi"}, nil
+}
+
+func editAction(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return &usageError{msg: "edit needs exactly one FILE", hint: "run 'sv edit --help' for usage"}
+	}
+	file := c.Args().First()
+	argv, err := editorCommand()
+	if err != nil {
+		return err
+	}
+	stderr := c.App.ErrWriter
+	var (
+		src     []byte
+		dec     *yamlwalk.Decrypted
+		newFile bool
+		create  yamlwalk.EncryptOptions
+		start   []byte // the text the editor opens
+	)
+	src, err = os.ReadFile(file)
+	switch {
+	case err == nil:
+		if !yamlwalk.IsEncrypted(src) {
+			return withHint(fileError(file, yamlwalk.ErrNotEncrypted), "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
+		}
+		if dec, err = decryptBytes(file, src, c.Bool("ignore-mac")); err != nil {
+			return err
+		}
+		warnPlaintextComments(stderr, file, src)
+		for _, w := range dec.Warnings {
+			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
+		}
+		start = dec.Text
+	case errors.Is(err, fs.ErrNotExist):
+		newFile = true
+		if fi, err := os.Stat(filepath.Dir(file)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("%s: the directory %s does not exist", file, filepath.Dir(file))
+		}
+		rules, groups, threshold, err := creationRule(c, file)
+		if err != nil {
+			return fileError(file, err)
+		}
+		create = yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: threshold}
+	default:
+		return fmt.Errorf("%s: %w", file, unwrapPathError(err))
+	}
+
+	sess, err := editor.New(file, start)
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	for {
+		if err := sess.Run(argv, c.App.Reader, c.App.Writer, stderr); err != nil {
+			return withHint(fileError(file, err), unchangedHint(file, newFile))
+		}
+		edited, err := sess.Read()
+		if err != nil {
+			return withHint(fileError(file, err), unchangedHint(file, newFile))
+		}
+		if bytes.Equal(edited, start) || newFile && len(bytes.TrimSpace(edited)) == 0 {
+			if newFile {
+				fmt.Fprintf(stderr, "sv: %s: nothing written, file not created\n", file)
+			} else {
+				fmt.Fprintf(stderr, "sv: %s: no changes, file unchanged\n", file)
+			}
+			return nil
+		}
+		var res *yamlwalk.Result
+		if newFile {
+			create.Now = time.Now()
+			res, err = yamlwalk.Encrypt(edited, create)
+		} else {
+			res, err = yamlwalk.Reencrypt(edited, dec, yamlwalk.EncryptOptions{Now: time.Now()})
+		}
+		if err != nil {
+			if isContentError(err) && isTerminalReader(c.App.Reader) {
+				reportError(stderr, fileError(file, err))
+				if askReopen(c.App.Reader, stderr) {
+					continue
+				}
+			}
+			return withHint(fileError(file, err), unchangedHint(file, newFile))
+		}
+		reportResult(stderr, file, res)
+		if newFile {
+			if _, err := os.Lstat(file); err == nil {
+				return withHint(fmt.Errorf("%s was created by someone else while you were editing; not overwritten", file), "your changes were not saved")
+			}
+			if err := writeFileAtomic(file, res.Out, 0o644, false); err != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "sv: %s: created, %d value(s) encrypted\n", file, res.Encrypted)
+			return nil
+		}
+		n, err := writeEdited(file, src, yamlwalk.KeepMetadataText(src, res.Out))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "sv: %s: saved, %d value(s) with new ciphertext\n", file, n)
+		return nil
+	}
+}
+
+func unchangedHint(file string, newFile bool) string {
+	if newFile {
+		return "your changes were not saved; " + file + " was not created"
+	}
+	return "your changes were not saved; " + file + " is unchanged"
+}
+
+// isContentError reports errors in what the user wrote (as opposed to keys
+// or I/O), which another round in the editor can fix.
+func isContentError(err error) bool {
+	var (
+		se *yamlwalk.SyntaxError
+		ve *yamlwalk.ValueError
+		me *yamlwalk.MetadataError
+	)
+	return errors.As(err, &se) || errors.As(err, &ve) || errors.As(err, &me) || errors.Is(err, yamlwalk.ErrEmpty)
+}
+
+// interactive reports whether r is a terminal a question can be asked on.
+func isTerminalReader(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// askReopen asks whether to go back to the editor; the default is yes.
+func askReopen(r io.Reader, w io.Writer) bool {
+	fmt.Fprint(w, "sv: press Enter to reopen the editor and fix it, or type n and Enter to discard your changes: ")
+	line, err := readTermLine(r)
+	if err != nil {
+		fmt.Fprintln(w)
+		return false
+	}
+	a := strings.ToLower(strings.TrimSpace(line))
+	return a == "" || a == "y" || a == "yes"
+}
+
+// readLine reads one line byte by byte, so nothing after it is consumed
+// from a terminal the editor reads next.
+func readTermLine(r io.Reader) (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for {
+		n, err := r.Read(one)
+		if n == 1 {
+			if one[0] == '\n' {
+				return string(b), nil
+			}
+			b = append(b, one[0])
+		}
+		if err != nil {
+			if err == io.EOF && len(b) > 0 {
+				return string(b), nil
+			}
+			return string(b), err
+		}
+	}
+}
+
+func reportResult(w io.Writer, file string, res *yamlwalk.Result) {
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "sv: warning: %s: %s\n", file, warn)
+	}
+	if len(res.Respelled) > 0 {
+		fmt.Fprintf(w, "sv: warning: %s: %d value(s) will be spelled differently after decryption (same value, different text): %s\n",
+			file, len(res.Respelled), listPaths(res.Respelled, 5))
+	}
+}
+
+// warnPlaintextComments says when a file has comments sops encrypted: sv
+// decrypts them and, like for every file it writes, keeps them in
+// plaintext.
+func warnPlaintextComments(w io.Writer, file string, src []byte) {
+	if n := bytes.Count(src, []byte(",type:comment]")); n > 0 {
+		fmt.Fprintf(w, "sv: warning: %s: %d comment(s) in this file were encrypted by sops; sv writes comments in plaintext, so they will be readable after saving\n", file, n)
+	}
+}
+
+// writeEdited replaces file (read as src) with out, unless the file
+// changed on disk meanwhile. It returns how many values got new
+// ciphertext.
+func writeEdited(file string, src, out []byte) (int, error) {
+	now, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", file, unwrapPathError(err))
+	}
+	if !bytes.Equal(now, src) {
+		return 0, withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
+	}
+	if err := writeFileAtomic(file, out, 0o644, true); err != nil {
+		return 0, err
+	}
+	return newCiphertexts(src, out), nil
+}
+
+// newCiphertexts counts the encrypted values of out whose ciphertext is not
+// in src.
+func newCiphertexts(src, out []byte) int {
+	old, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+	if err != nil {
+		return 0
+	}
+	seen := map[string]bool{}
+	for _, l := range old.Leaves {
+		if l.Encrypted {
+			seen[l.Ciphertext] = true
+		}
+	}
+	cur, err := yamlwalk.Inspect(out, yamlwalk.Rules{})
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, l := range cur.Leaves {
+		if l.Encrypted && !seen[l.Ciphertext] {
+			n++
+		}
+	}
+	return n
+}
+
+func setCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "set",
+		Usage:     "set one value of an encrypted file",
+		ArgsUsage: "FILE PATH VALUE|-",
+		Description: `Sets the value at PATH (dotted, db.password or hosts[0].name, or sops's
+["db"]["password"]) to VALUE, creating missing mapping keys. Only that
+value gets new ciphertext; every other byte of the file stays as it was
+apart from the sops mac and lastmodified. Setting a value to what it
+already is leaves the file untouched.
+
+With VALUE "-" the value is read from standard input: use that for
+secrets, since command-line arguments are visible to other users in ps
+and end up in shell history. A value read from standard input loses its
+final newline if it is its only one (so "echo secret |" works); multi-line
+input is kept as it is.
+
+Values are strings unless --type says otherwise.
+
+Example:
+   printf %s "$DB_PASSWORD" | sv set values.prod.yaml db.password -
+   sv set --type int values.prod.yaml db.port 5432
+   sv set values.prod.yaml '["ingress"]["host"]' app.example.com`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "str", Usage: "type of VALUE: `str`, int, float or bool"},
+			&cli.BoolFlag{Name: "ignore-mac", Usage: "change the file even if its MAC does not verify (writes a new MAC)"},
+		},
+		Action: setAction,
+	}
+}
+
+func setAction(c *cli.Context) error {
+	if c.NArg() != 3 {
+		return &usageError{msg: "set needs FILE, PATH and VALUE (or - to read it from standard input)", hint: "run 'sv set --help' for usage"}
+	}
+	file, pathArg, value := c.Args().Get(0), c.Args().Get(1), c.Args().Get(2)
+	path, err := yamlwalk.ParseValuePath(pathArg)
+	if err != nil {
+		return &usageError{msg: err.Error(), hint: "write paths like db.password, hosts[0].name or [\"db\"][\"password\"]"}
+	}
+	typ := c.String("type")
+	switch typ {
+	case crypt.TypeStr, crypt.TypeInt, crypt.TypeFloat, crypt.TypeBool:
+	default:
+		return &usageError{msg: fmt.Sprintf("unknown --type %q (want str, int, float or bool)", typ)}
+	}
+	if value == "-" {
+		b, err := io.ReadAll(c.App.Reader)
+		if err != nil {
+			return fmt.Errorf("reading the value from standard input: %w", err)
+		}
+		value = trimSingleNewline(string(b))
+	}
+	return changeValue(c, file, func(text []byte) ([]byte, error) {
+		return yamlwalk.SetValue(text, path, typ, value)
+	}, "set "+path.String())
+}
+
+// trimSingleNewline drops the final line break of a one-line value.
+func trimSingleNewline(s string) string {
+	t := strings.TrimSuffix(s, "\n")
+	t = strings.TrimSuffix(t, "\r")
+	if strings.ContainsAny(t, "\n") {
+		return s
+	}
+	return t
+}
+
+func unsetCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "unset",
+		Usage:     "remove one value from an encrypted file",
+		ArgsUsage: "FILE PATH",
+		Description: `Removes the value at PATH (a mapping key with everything under it, or a
+sequence item) from FILE. Every other value keeps its exact ciphertext;
+the sops mac and lastmodified are rewritten. A mapping left empty becomes
+{}.
+
+Example:
+   sv unset values.prod.yaml db.oldPassword
+   sv unset values.prod.yaml '["ingress"]["tls"]'`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "ignore-mac", Usage: "change the file even if its MAC does not verify (writes a new MAC)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 2 {
+				return &usageError{msg: "unset needs FILE and PATH", hint: "run 'sv unset --help' for usage"}
+			}
+			file := c.Args().Get(0)
+			path, err := yamlwalk.ParseValuePath(c.Args().Get(1))
+			if err != nil {
+				return &usageError{msg: err.Error(), hint: "write paths like db.password, hosts[0].name or [\"db\"][\"password\"]"}
+			}
+			return changeValue(c, file, func(text []byte) ([]byte, error) {
+				return yamlwalk.DeleteValue(text, path)
+			}, "removed "+path.String())
+		},
+	}
+}
+
+// changeValue decrypts file, applies change to its plaintext text, and
+// writes the result re-encrypted under the same data key.
+func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
+	src, err := readInput(file)
+	if err != nil {
+		return err
+	}
+	if !yamlwalk.IsEncrypted(src) {
+		return fileError(file, yamlwalk.ErrNotEncrypted)
+	}
+	dec, err := decryptBytes(file, src, c.Bool("ignore-mac"))
+	if err != nil {
+		return err
+	}
+	text, err := change(dec.Text)
+	if err != nil {
+		return fileError(file, err)
+	}
+	if bytes.Equal(text, dec.Text) {
+		fmt.Fprintf(c.App.ErrWriter, "sv: %s: value unchanged, file unchanged\n", file)
+		return nil
+	}
+	warnPlaintextComments(c.App.ErrWriter, file, src)
+	res, err := yamlwalk.Reencrypt(text, dec, yamlwalk.EncryptOptions{Now: time.Now()})
+	if err != nil {
+		return fileError(file, err)
+	}
+	reportResult(c.App.ErrWriter, file, res)
+	if _, err := writeEdited(file, src, yamlwalk.KeepMetadataText(src, res.Out)); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, done)
+	return nil
+}

@@ -1,0 +1,844 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/sopsconfig"
+	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	extraCommands = append(extraCommands, updatekeysCommand(), rotateCommand(), statusCommand())
+}
+
+// keyFile is one file a key command works on.
+type keyFile struct {
+	path string
+	// explicit is true for files named on the command line (as opposed to
+	// found in a directory): problems with them are errors, not skips.
+	explicit bool
+}
+
+// collectFiles expands the command line: files as given, directories
+// walked for .yaml and .yml files (skipping hidden directories and
+// .sops.yaml). No paths means the current directory.
+func collectFiles(paths []string) ([]keyFile, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var out []keyFile
+	seen := map[string]bool{}
+	add := func(f keyFile) {
+		if !seen[f.path] {
+			seen[f.path] = true
+			out = append(out, f)
+		}
+	}
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("%s: no such file or directory", p)
+			}
+			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
+		}
+		if !fi.IsDir() {
+			add(keyFile{path: p, explicit: true})
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(name, ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !d.Type().IsRegular() || name == sopsconfig.FileName {
+				return nil
+			}
+			if ext := strings.ToLower(filepath.Ext(name)); ext == ".yaml" || ext == ".yml" {
+				add(keyFile{path: path})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loadConfig finds and loads .sops.yaml (nil if there is none).
+func loadSopsConfig(c *cli.Context) (*sopsconfig.Config, error) {
+	p, err := sopsconfig.Find(".", c.String("config"))
+	if err != nil {
+		if errors.Is(err, sopsconfig.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return sopsconfig.Load(p)
+}
+
+// ruleRecipients parses the recipients a rule names, group by group.
+func ruleRecipients(cfg *sopsconfig.Config, rule *sopsconfig.Rule) ([][]crypt.Recipient, error) {
+	if rule.OtherKeys {
+		return nil, fmt.Errorf("%s in %s also names pgp, kms or vault keys, which sv does not handle: use sops updatekeys for such files", rule, cfg.Path)
+	}
+	if len(rule.Recipients()) == 0 {
+		return nil, fmt.Errorf("%s in %s names no age recipients", rule, cfg.Path)
+	}
+	var (
+		groups [][]crypt.Recipient
+		all    []crypt.Recipient
+	)
+	ui := keyEnv().PluginUI
+	for _, g := range rule.KeyGroups {
+		rs, err := crypt.ParseRecipients(g, ui)
+		if err != nil {
+			return nil, fmt.Errorf("%s in %s: %w", rule, cfg.Path, err)
+		}
+		groups = append(groups, rs)
+		all = append(all, rs...)
+	}
+	if err := crypt.CheckMix(all); err != nil {
+		return nil, fmt.Errorf("%s in %s: %w", rule, cfg.Path, err)
+	}
+	return groups, nil
+}
+
+func recipientStrings(groups [][]crypt.Recipient) [][]string {
+	out := make([][]string, len(groups))
+	for i, g := range groups {
+		for _, r := range g {
+			out[i] = append(out[i], r.String)
+		}
+	}
+	return out
+}
+
+func metadataGroups(m *yamlwalk.Metadata) [][]string {
+	out := make([][]string, len(m.KeyGroups))
+	for i, g := range m.KeyGroups {
+		for _, k := range g.Age {
+			out[i] = append(out[i], strings.TrimSpace(k.Recipient))
+		}
+	}
+	return out
+}
+
+func flattenRecipients(groups [][]string) []string {
+	var out []string
+	for _, g := range groups {
+		for _, r := range g {
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// minus lists the entries of a not in b.
+func recipientsNotIn(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if !slices.Contains(b, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sameGroups reports whether two key group layouts hold the same
+// recipients (order within a group does not matter).
+func sameGroups(a, b [][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := slices.Clone(a[i]), slices.Clone(b[i])
+		slices.Sort(x)
+		slices.Sort(y)
+		if !slices.Equal(slices.Compact(x), slices.Compact(y)) {
+			return false
+		}
+	}
+	return true
+}
+
+// fileProblems collects per-file failures of a command that goes on with
+// the other files, and turns them into one error at the end.
+type fileProblems struct {
+	verb   string // "update", "rotate"
+	total  int
+	lines  []string
+	noKey  *crypt.NoKeyError
+	failed []string
+}
+
+func (p *fileProblems) add(file string, err error) {
+	p.failed = append(p.failed, file)
+	var nk *crypt.NoKeyError
+	if errors.As(err, &nk) {
+		p.noKey = nk
+	}
+	msg := err.Error()
+	if fe, ok := err.(*fileErr); ok && fe.file == file {
+		msg = fe.err.Error()
+	}
+	p.lines = append(p.lines, file+": "+strings.TrimSuffix(msg, "."))
+}
+
+func (p *fileProblems) err() error {
+	if len(p.failed) == 0 {
+		return nil
+	}
+	hints := append([]string{}, p.lines...)
+	if p.noKey != nil {
+		hints = append(hints, "looked for identities in: "+strings.Join(p.noKey.Places, ", "))
+	}
+	return withHint(fmt.Errorf("could not %s %d of %d file(s): %s", p.verb, len(p.failed), p.total, listPaths(p.failed, 5)), hints...)
+}
+
+func updatekeysCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "updatekeys",
+		Usage:     "give encrypted files exactly the recipients their .sops.yaml rule names",
+		ArgsUsage: "[PATH...]",
+		Description: `For every encrypted file in PATH (files, or directories searched
+recursively for .yaml and .yml files; default: the current directory),
+finds the .sops.yaml creation rule that matches it and re-wraps the file's
+data key for exactly the recipients that rule names now: people added to
+the rule can then open the file, people removed from it no longer get the
+data key. Values, mac and lastmodified stay byte-identical, so the git diff
+is the sops block only.
+
+A removed person may have kept a copy of the data key (or of the file):
+run 'sv rotate' after updatekeys to re-encrypt every value under a new
+data key.
+
+Each file to change must be opened with one of your identities (its MAC is
+verified). Files that cannot be opened are named at the end and left as
+they were; the others are updated. --dry-run needs no key: it prints who
+would be added and removed, per file.
+
+On a terminal sv asks before changing anything; elsewhere pass -y.
+
+Example:
+   sv updatekeys --dry-run deploy/
+   sv updatekeys -y deploy/prod deploy/staging/values.yaml`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "print the changes without making them"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask for confirmation"},
+			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
+		},
+		Action: updatekeysAction,
+	}
+}
+
+// keyPlan is what updatekeys will do to one file.
+type keyPlan struct {
+	file     string
+	src      []byte
+	meta     *yamlwalk.Metadata
+	target   [][]crypt.Recipient
+	thresh   int
+	add, rm  []string
+	relayout bool // same recipients, different key groups or threshold
+}
+
+func updatekeysAction(c *cli.Context) error {
+	files, err := collectFiles(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	cfg, err := loadSopsConfig(c)
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		return sopsconfig.ErrNotFound
+	}
+	out := c.App.Writer
+	var (
+		plans    []*keyPlan
+		upToDate int
+		probs    = &fileProblems{verb: "update"}
+	)
+	for _, f := range files {
+		src, err := readInput(f.path)
+		if err != nil {
+			probs.total++
+			probs.add(f.path, err)
+			continue
+		}
+		if !yamlwalk.IsEncrypted(src) {
+			if f.explicit {
+				probs.total++
+				probs.add(f.path, yamlwalk.ErrNotEncrypted)
+			}
+			continue
+		}
+		probs.total++
+		plan, err := planKeys(cfg, f.path, src)
+		if err != nil {
+			probs.add(f.path, err)
+			continue
+		}
+		if plan == nil {
+			upToDate++
+			fmt.Fprintf(out, "%s: up to date\n", f.path)
+			continue
+		}
+		for _, r := range plan.rm {
+			fmt.Fprintf(out, "%s: remove %s\n", f.path, shortRecipient(r))
+		}
+		for _, r := range plan.add {
+			fmt.Fprintf(out, "%s: add %s\n", f.path, shortRecipient(r))
+		}
+		if plan.relayout {
+			fmt.Fprintf(out, "%s: regroup keys (%d key group(s), threshold %d)\n", f.path, len(plan.target), plan.thresh)
+		}
+		plans = append(plans, plan)
+	}
+	if c.Bool("dry-run") {
+		fmt.Fprintf(out, "%d file(s) would be updated, %d up to date\n", len(plans), upToDate)
+		return probs.err()
+	}
+	if len(plans) > 0 && !c.Bool("yes") {
+		if !isTerminalReader(c.App.Reader) {
+			return &usageError{msg: fmt.Sprintf("updatekeys would change who can read %d file(s); pass -y to confirm", len(plans)), hint: "use --dry-run to see the changes without making them"}
+		}
+		fmt.Fprintf(c.App.ErrWriter, "sv: update the recipients of %d file(s)? [y/N] ", len(plans))
+		a, _ := readTermLine(c.App.Reader)
+		if a = strings.ToLower(strings.TrimSpace(a)); a != "y" && a != "yes" {
+			return &exitError{code: exitFailure, err: errors.New("nothing changed")}
+		}
+	}
+	var kr *crypt.Keyring
+	updated := 0
+	for _, p := range plans {
+		if kr == nil {
+			if kr, err = loadKeyring(); err != nil {
+				return err
+			}
+		}
+		if err := applyKeys(p, kr); err != nil {
+			probs.add(p.file, err)
+			continue
+		}
+		updated++
+		fmt.Fprintf(c.App.ErrWriter, "sv: %s: recipients updated (%d added, %d removed)\n", p.file, len(p.add), len(p.rm))
+	}
+	fmt.Fprintf(out, "%d file(s) updated, %d up to date\n", updated, upToDate)
+	return probs.err()
+}
+
+// planKeys compares a file's recipients with its rule's; nil means the file
+// is up to date.
+func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error) {
+	info, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+	if err != nil {
+		return nil, err
+	}
+	meta := info.Metadata
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	for _, g := range meta.KeyGroups {
+		if g.Other > 0 {
+			return nil, errors.New("the file also has pgp, kms or vault keys, which sv does not handle: use sops updatekeys")
+		}
+	}
+	rule, err := cfg.Match(file)
+	if err != nil {
+		return nil, err
+	}
+	target, err := ruleRecipients(cfg, rule)
+	if err != nil {
+		return nil, err
+	}
+	thresh := rule.ShamirThreshold
+	if len(target) > 1 && thresh == 0 {
+		thresh = len(target)
+	}
+	if len(target) == 1 {
+		thresh = 0
+	}
+	cur, want := metadataGroups(meta), recipientStrings(target)
+	curThresh := meta.ShamirThreshold
+	if len(meta.KeyGroups) <= 1 {
+		curThresh = 0
+	}
+	if sameGroups(cur, want) && curThresh == thresh {
+		return nil, nil
+	}
+	p := &keyPlan{file: file, src: src, meta: meta, target: target, thresh: thresh}
+	p.add = recipientsNotIn(flattenRecipients(want), flattenRecipients(cur))
+	p.rm = recipientsNotIn(flattenRecipients(cur), flattenRecipients(want))
+	p.relayout = len(p.add) == 0 && len(p.rm) == 0
+	return p, nil
+}
+
+// applyKeys opens the file's data key and writes it back wrapped for the
+// plan's recipients, values untouched.
+func applyKeys(p *keyPlan, kr *crypt.Keyring) error {
+	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: kr})
+	if err != nil {
+		return err
+	}
+	groups, err := crypt.WrapKeyGroups(dec.Key, p.target, p.thresh)
+	if err != nil {
+		return err
+	}
+	m := *p.meta
+	m.KeyGroups, m.Grouped, m.ShamirThreshold = groups, len(groups) > 1, p.thresh
+	out, err := yamlwalk.ReplaceMetadata(p.src, &m)
+	if err != nil {
+		return err
+	}
+	if err := sameValuesAndMAC(p.src, out); err != nil {
+		return err
+	}
+	now, err := os.ReadFile(p.file)
+	if err != nil {
+		return err
+	}
+	if !bytes.Equal(now, p.src) {
+		return errors.New("the file changed on disk meanwhile; not overwritten")
+	}
+	return writeFileAtomic(p.file, out, 0o644, true)
+}
+
+// sameValues checks that out holds exactly src's values and ciphertexts.
+func sameValuesAndMAC(src, out []byte) error {
+	a, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+	if err != nil {
+		return err
+	}
+	b, err := yamlwalk.Inspect(out, yamlwalk.Rules{})
+	if err != nil {
+		return fmt.Errorf("the rewritten file does not parse (please report this): %w", err)
+	}
+	if len(a.Leaves) != len(b.Leaves) {
+		return errors.New("the rewritten file lost values (please report this)")
+	}
+	for i := range a.Leaves {
+		if a.Leaves[i].Path != b.Leaves[i].Path || a.Leaves[i].Ciphertext != b.Leaves[i].Ciphertext {
+			return errors.New("the rewritten file changed values (please report this)")
+		}
+	}
+	if b.Metadata.MAC != a.Metadata.MAC || b.Metadata.LastModified != a.Metadata.LastModified {
+		return errors.New("the rewritten file changed its mac (please report this)")
+	}
+	return nil
+}
+
+func rotateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "rotate",
+		Usage:     "re-encrypt files under a new data key",
+		ArgsUsage: "[PATH...]",
+		Description: `For every encrypted file in PATH (files, or directories searched
+recursively for .yaml and .yml files; default: the current directory),
+decrypts it (verifying every value and the MAC), generates a new data key
+and encrypts every value under it, for the file's recipients adjusted by
+--add-age and --rm-age. Someone who kept the old data key can read none of
+the new ciphertexts. Keys, comments and layout stay as they were; every
+value line changes, as does the sops block.
+
+Run it after removing someone with 'sv updatekeys', and on a schedule.
+Rotating the data key does not change the secrets themselves: if a removed
+person could read them, change the passwords and tokens too (sv set).
+
+Example:
+   sv rotate deploy/prod
+   sv rotate --rm-age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p values.prod.yaml`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "add-age", Usage: "also encrypt to `RECIPIENT` (repeatable, or comma-separated; added to the first key group)"},
+			&cli.StringSliceFlag{Name: "rm-age", Usage: "stop encrypting to `RECIPIENT` (repeatable, or comma-separated)"},
+		},
+		Action: rotateAction,
+	}
+}
+
+func splitRecipients(values []string) []string {
+	var out []string
+	for _, v := range values {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" && !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+func rotateAction(c *cli.Context) error {
+	files, err := collectFiles(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	add, rm := splitRecipients(c.StringSlice("add-age")), splitRecipients(c.StringSlice("rm-age"))
+	ui := keyEnv().PluginUI
+	for _, a := range add {
+		if _, err := crypt.ParseRecipient(a, ui); err != nil {
+			return &usageError{msg: "--add-age: " + err.Error()}
+		}
+	}
+	kr, err := loadKeyring()
+	if err != nil {
+		return err
+	}
+	probs := &fileProblems{verb: "rotate"}
+	removed := map[string]bool{}
+	rotated := 0
+	for _, f := range files {
+		src, err := readInput(f.path)
+		if err != nil {
+			probs.total++
+			probs.add(f.path, err)
+			continue
+		}
+		if !yamlwalk.IsEncrypted(src) {
+			if f.explicit {
+				probs.total++
+				probs.add(f.path, yamlwalk.ErrNotEncrypted)
+			}
+			continue
+		}
+		probs.total++
+		res, err := rotateFile(c, f.path, src, kr, add, rm, removed)
+		if err != nil {
+			probs.add(f.path, err)
+			continue
+		}
+		rotated++
+		fmt.Fprintf(c.App.ErrWriter, "sv: %s: rotated, %d value(s) re-encrypted under a new data key\n", f.path, res.Encrypted)
+	}
+	for _, r := range rm {
+		if !removed[r] && probs.total > 0 {
+			fmt.Fprintf(c.App.ErrWriter, "sv: warning: --rm-age %s: not a recipient of any of the files\n", r)
+		}
+	}
+	if probs.total == 0 {
+		return errors.New("no encrypted files found")
+	}
+	return probs.err()
+}
+
+func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
+	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr})
+	if err != nil {
+		return nil, err
+	}
+	meta := dec.Metadata
+	groups := metadataGroups(meta)
+	for _, g := range meta.KeyGroups {
+		if g.Other > 0 {
+			return nil, errors.New("the file also has pgp, kms or vault keys, which sv does not handle: use sops rotate")
+		}
+	}
+	for i := range groups {
+		groups[i] = slices.DeleteFunc(groups[i], func(r string) bool {
+			if slices.Contains(rm, r) {
+				removed[r] = true
+				return true
+			}
+			return false
+		})
+	}
+	for _, a := range add {
+		if !slices.Contains(flattenRecipients(groups), a) {
+			groups[0] = append(groups[0], a)
+		}
+	}
+	ui := keyEnv().PluginUI
+	var (
+		parsed [][]crypt.Recipient
+		all    []crypt.Recipient
+	)
+	for i, g := range groups {
+		if len(g) == 0 {
+			if len(groups) == 1 {
+				return nil, errors.New("removing those recipients would leave the file with none")
+			}
+			return nil, fmt.Errorf("removing those recipients would leave key group %d empty", i+1)
+		}
+		rs, err := crypt.ParseRecipients(g, ui)
+		if err != nil {
+			return nil, err
+		}
+		parsed = append(parsed, rs)
+		all = append(all, rs...)
+	}
+	if err := crypt.CheckMix(all); err != nil {
+		return nil, err
+	}
+	warnPlaintextComments(c.App.ErrWriter, file, src)
+	thresh := 0
+	if len(parsed) > 1 {
+		thresh = meta.ShamirThreshold
+	}
+	res, err := yamlwalk.Encrypt(dec.Text, yamlwalk.EncryptOptions{Rules: meta.Rules, KeyGroups: parsed, ShamirThreshold: thresh, Now: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	// Check the result with the keys at hand, unless they were just
+	// removed from it.
+	if back, err := yamlwalk.Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: kr}); err == nil {
+		if !bytes.Equal(back.Text, dec.Text) {
+			return nil, errors.New("the re-encrypted file would not decrypt to the same text; nothing written (please report this)")
+		}
+	} else {
+		var nk *crypt.NoKeyError
+		if !errors.As(err, &nk) {
+			return nil, fmt.Errorf("the re-encrypted file does not decrypt; nothing written (please report this): %w", err)
+		}
+	}
+	reportResult(c.App.ErrWriter, file, res)
+	if _, err := writeEdited(file, src, res.Out); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "status",
+		Usage:     "show who can read which file, and what is not encrypted",
+		ArgsUsage: "[PATH...]",
+		Description: `For every file in PATH (files, or directories searched recursively for
+.yaml and .yml files that are encrypted or that a .sops.yaml rule with a
+path_regex covers; default: the current directory) prints the creation
+rule that matches it, the recipients the file is encrypted to, whether all
+its values are encrypted, and whether its recipients are the ones the rule
+names (if not, run 'sv updatekeys'). Needs no key.
+
+Example:
+   sv status deploy/
+   sv status --json deploy/ | jq '.[] | select(.recipients_match | not)'`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON array, one object per file"},
+			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
+		},
+		Action: statusAction,
+	}
+}
+
+// fileStatus is one file in sv status --json.
+type fileStatus struct {
+	File string `json:"file"`
+	// Encrypted is true when the file has sops metadata.
+	Encrypted bool `json:"encrypted"`
+	// FullyEncrypted is true when every value the file's rules select is
+	// encrypted.
+	FullyEncrypted  bool     `json:"fully_encrypted"`
+	EncryptedValues int      `json:"encrypted_values"`
+	PlaintextValues []string `json:"plaintext_values"`
+	Recipients      []string `json:"recipients"`
+	KeyGroups       int      `json:"key_groups,omitempty"`
+	Rule            string   `json:"rule,omitempty"`
+	RuleRecipients  []string `json:"rule_recipients"`
+	// RecipientsMatch is true when the file is encrypted to exactly the
+	// rule's recipients (in the rule's key groups).
+	RecipientsMatch bool     `json:"recipients_match"`
+	Missing         []string `json:"missing_recipients"`
+	Extra           []string `json:"extra_recipients"`
+	Error           string   `json:"error,omitempty"`
+}
+
+func statusAction(c *cli.Context) error {
+	files, err := collectFiles(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	cfg, err := loadSopsConfig(c)
+	if err != nil {
+		return err
+	}
+	var all []fileStatus
+	for _, f := range files {
+		st, ok := statusOf(cfg, f)
+		if ok {
+			all = append(all, st)
+		}
+	}
+	if c.Bool("json") {
+		if all == nil {
+			all = []fileStatus{}
+		}
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(c.App.ErrWriter, "sv: no encrypted files, and none that a .sops.yaml rule with a path_regex covers")
+		return nil
+	}
+	for i, st := range all {
+		if i > 0 {
+			fmt.Fprintln(c.App.Writer)
+		}
+		printStatus(c.App.Writer, st)
+	}
+	return nil
+}
+
+// statusOf describes one file; ok is false for a found file that is
+// neither encrypted nor covered by a specific rule.
+func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
+	st := fileStatus{File: f.path, PlaintextValues: []string{}, Recipients: []string{}, RuleRecipients: []string{}, Missing: []string{}, Extra: []string{}}
+	src, err := os.ReadFile(f.path)
+	if err != nil {
+		st.Error = unwrapPathError(err).Error()
+		return st, true
+	}
+	var rule *sopsconfig.Rule
+	var ruleErr error
+	if cfg != nil {
+		rule, ruleErr = cfg.Match(f.path)
+	} else {
+		ruleErr = sopsconfig.ErrNotFound
+	}
+	encrypted := yamlwalk.IsEncrypted(src)
+	if !encrypted && !f.explicit && (rule == nil || rule.PathRegex == "") {
+		return st, false
+	}
+	var rules yamlwalk.Rules
+	if rule != nil {
+		rules = yamlwalk.Rules{
+			UnencryptedSuffix: rule.UnencryptedSuffix, EncryptedSuffix: rule.EncryptedSuffix,
+			UnencryptedRegex: rule.UnencryptedRegex, EncryptedRegex: rule.EncryptedRegex,
+			UnencryptedCommentRegex: rule.UnencryptedCommentRegex, EncryptedCommentRegex: rule.EncryptedCommentRegex,
+			MACOnlyEncrypted: rule.MACOnlyEncrypted,
+		}
+	}
+	info, err := yamlwalk.Inspect(src, rules)
+	if err != nil {
+		st.Error = err.Error()
+		return st, true
+	}
+	st.Encrypted = info.Metadata != nil
+	for _, l := range info.Leaves {
+		if l.Encrypted {
+			st.EncryptedValues++
+		}
+		if l.Plaintext() {
+			st.PlaintextValues = append(st.PlaintextValues, l.Path)
+		}
+	}
+	st.FullyEncrypted = st.Encrypted && len(st.PlaintextValues) == 0
+	var cur [][]string
+	if st.Encrypted {
+		cur = metadataGroups(info.Metadata)
+		st.Recipients = flattenRecipients(cur)
+		st.KeyGroups = len(cur)
+	}
+	if ruleErr != nil {
+		st.Rule = ""
+		if st.Error == "" && !errors.Is(ruleErr, sopsconfig.ErrNotFound) {
+			st.Error = ruleErr.Error()
+		}
+		return st, true
+	}
+	st.Rule = rule.String()
+	want := rule.KeyGroups
+	st.RuleRecipients = flattenRecipients(want)
+	if st.Encrypted {
+		thresh := rule.ShamirThreshold
+		if len(want) > 1 && thresh == 0 {
+			thresh = len(want)
+		}
+		curThresh := info.Metadata.ShamirThreshold
+		if len(cur) <= 1 {
+			curThresh, thresh = 0, 0
+		}
+		st.RecipientsMatch = sameGroups(cur, want) && thresh == curThresh
+		st.Missing = recipientsNotIn(st.RuleRecipients, st.Recipients)
+		st.Extra = recipientsNotIn(st.Recipients, st.RuleRecipients)
+	}
+	return st, true
+}
+
+func printStatus(w io.Writer, st fileStatus) {
+	fmt.Fprintln(w, st.File)
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s%s\n", k+":", v) }
+	if st.Error != "" {
+		row("error", st.Error)
+	}
+	if st.Rule != "" {
+		row("rule", st.Rule)
+		row("rule keys", shortRecipientList(st.RuleRecipients))
+	} else {
+		row("rule", "none matches")
+	}
+	switch {
+	case !st.Encrypted:
+		row("encrypted", "no (no sops metadata): run 'sv encrypt "+st.File+"'")
+		return
+	case st.FullyEncrypted:
+		row("encrypted", fmt.Sprintf("yes, %d value(s)", st.EncryptedValues))
+	default:
+		row("encrypted", fmt.Sprintf("NO: %d value(s) in plaintext: %s", len(st.PlaintextValues), listPaths(st.PlaintextValues, 5)))
+	}
+	groups := ""
+	if st.KeyGroups > 1 {
+		groups = fmt.Sprintf(" (%d key groups)", st.KeyGroups)
+	}
+	row("recipients", shortRecipientList(st.Recipients)+groups)
+	switch {
+	case st.Rule == "":
+	case st.RecipientsMatch:
+		row("matches", "yes")
+	default:
+		var why []string
+		if len(st.Missing) > 0 {
+			why = append(why, "rule adds "+shortRecipientList(st.Missing))
+		}
+		if len(st.Extra) > 0 {
+			why = append(why, "rule removed "+shortRecipientList(st.Extra))
+		}
+		if len(why) == 0 {
+			why = append(why, "key groups differ")
+		}
+		row("matches", "NO: "+strings.Join(why, "; ")+": run 'sv updatekeys "+st.File+"'")
+	}
+}
+
+// shortList joins recipients, shortening the long ones (post-quantum keys
+// are about 2,000 characters).
+func shortRecipientList(rs []string) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = shortRecipient(r)
+	}
+	return strings.Join(out, ", ")
+}
+
+func shortRecipient(r string) string {
+	if len(r) <= 120 {
+		return r
+	}
+	return r[:24] + "…" + r[len(r)-8:]
+}

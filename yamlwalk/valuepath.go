@@ -1,0 +1,801 @@
+package yamlwalk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// PathStep is one step of a ValuePath: a mapping key, or (when IsIndex) an
+// item of a sequence.
+type PathStep struct {
+	Key     string
+	Index   int
+	IsIndex bool
+}
+
+// ValuePath names one value of a YAML document, from the root.
+type ValuePath []PathStep
+
+// String writes p the way sv names values in messages: db.hosts[0].name,
+// with keys holding dots, brackets, quotes or blanks written ["like.this"].
+func (p ValuePath) String() string {
+	s := ""
+	for _, st := range p {
+		if st.IsIndex {
+			s += "[" + strconv.Itoa(st.Index) + "]"
+		} else {
+			s = joinPath(s, st.Key)
+		}
+	}
+	return s
+}
+
+// ParseValuePath reads a value path in sv's dotted form (db.password,
+// hosts[0].name, a["key.with.dots"]) or sops's bracket form
+// (["db"]["password"], ["hosts"][0]); the two may be mixed. Keys in
+// brackets are double-quoted (with Go/JSON escapes) or single-quoted.
+func ParseValuePath(s string) (ValuePath, error) {
+	var p ValuePath
+	bad := func(msg string) (ValuePath, error) {
+		return nil, fmt.Errorf("invalid value path %q: %s", s, msg)
+	}
+	if s == "" {
+		return bad("it is empty")
+	}
+	i := 0
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == '[':
+			j := i + 1
+			if j >= len(s) {
+				return bad("unterminated [")
+			}
+			switch s[j] {
+			case '"':
+				k := j + 1
+				for k < len(s) && s[k] != '"' {
+					if s[k] == '\\' {
+						k++
+					}
+					k++
+				}
+				if k >= len(s) {
+					return bad("unterminated quoted key")
+				}
+				key, err := strconv.Unquote(s[j : k+1])
+				if err != nil {
+					return bad("malformed quoted key")
+				}
+				p = append(p, PathStep{Key: key})
+				j = k + 1
+			case '\'':
+				k := strings.IndexByte(s[j+1:], '\'')
+				if k < 0 {
+					return bad("unterminated quoted key")
+				}
+				p = append(p, PathStep{Key: s[j+1 : j+1+k]})
+				j = j + 1 + k + 1
+			default:
+				k := j
+				for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+					k++
+				}
+				if k == j || k-j > 9 {
+					return bad("[…] must hold a quoted key or a sequence index")
+				}
+				n, _ := strconv.Atoi(s[j:k])
+				p = append(p, PathStep{Index: n, IsIndex: true})
+				j = k
+			}
+			if j >= len(s) || s[j] != ']' {
+				return bad("missing ]")
+			}
+			i = j + 1
+		case c == '.':
+			if i == 0 || i+1 >= len(s) || s[i+1] == '.' || s[i+1] == '[' {
+				return bad("misplaced .")
+			}
+			i++
+			fallthrough
+		default:
+			j := i
+			for j < len(s) && s[j] != '.' && s[j] != '[' {
+				if s[j] == ']' {
+					return bad("unexpected ]")
+				}
+				j++
+			}
+			if j == i {
+				return bad("empty key")
+			}
+			if i > 0 && s[i-1] != '.' {
+				return bad("a key after ] needs a .")
+			}
+			p = append(p, PathStep{Key: s[i:j]})
+			i = j
+		}
+	}
+	return p, nil
+}
+
+// PathError is a value path that does not fit a document.
+type PathError struct {
+	Path ValuePath
+	Msg  string
+	err  error
+}
+
+func (e *PathError) Error() string { return e.Path.String() + ": " + e.Msg }
+
+// ErrPathNotFound is wrapped by the PathError DeleteValue returns for a
+// value that does not exist.
+var ErrPathNotFound = errors.New("no such value")
+
+// ScalarText checks value against typ (str, int, float or bool) and returns
+// the plaintext sops would store for it: int, float and bool in canonical
+// form. Errors never contain the value.
+func ScalarText(typ, value string) (string, error) {
+	switch typ {
+	case crypt.TypeStr, "":
+		if !utf8.ValidString(value) {
+			return "", errors.New("the value is not UTF-8 text")
+		}
+		return value, nil
+	case crypt.TypeInt:
+		n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+		if err != nil {
+			return "", errors.New("the value is not an integer (--type int)")
+		}
+		return strconv.FormatInt(n, 10), nil
+	case crypt.TypeFloat:
+		f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			return "", errors.New("the value is not a number (--type float)")
+		}
+		return strconv.FormatFloat(f, 'f', -1, 64), nil
+	case crypt.TypeBool:
+		b, err := strconv.ParseBool(strings.TrimSpace(value))
+		if err != nil {
+			return "", errors.New("the value is not true or false (--type bool)")
+		}
+		if b {
+			return "True", nil
+		}
+		return "False", nil
+	}
+	return "", fmt.Errorf("unknown value type %q (want str, int, float or bool)", typ)
+}
+
+// SetValue returns src with the value at p in the first document set to
+// value, of type typ (see ScalarText). Only the text of that value
+// changes; missing mapping keys on the way are created as new lines at the
+// end of the deepest existing block mapping, in the file's indentation.
+// Everything else keeps its exact text, which is checked before returning.
+// Only scalars are replaced: p may not name a mapping or a sequence.
+func SetValue(src []byte, p ValuePath, typ, value string) ([]byte, error) {
+	if len(p) == 0 {
+		return nil, errors.New("empty value path")
+	}
+	if typ == "" {
+		typ = crypt.TypeStr
+	}
+	pt, err := ScalarText(typ, value)
+	if err != nil {
+		return nil, &PathError{Path: p, Msg: err.Error()}
+	}
+	f, err := Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := f.locate(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := loc.checkAliases(); err != nil {
+		return nil, err
+	}
+	var e edit
+	if loc.found() {
+		e, err = f.replaceScalar(loc, typ, pt)
+	} else {
+		e, err = f.insertKeys(loc, p[len(loc.steps):], typ, pt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := applyEdits(src, []edit{e})
+	if err := checkSet(src, out, p, typ, pt); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteValue returns src with the value at p in the first document
+// removed: a mapping entry (key, value and the lines they take) or a block
+// sequence item. A collection left empty becomes {} or []. Everything else
+// keeps its exact text, which is checked before returning.
+func DeleteValue(src []byte, p ValuePath) ([]byte, error) {
+	if len(p) == 0 {
+		return nil, errors.New("empty value path")
+	}
+	f, err := Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	loc, err := f.locate(p)
+	if err != nil {
+		return nil, err
+	}
+	if !loc.found() {
+		return nil, &PathError{Path: p, Msg: ErrPathNotFound.Error(), err: ErrPathNotFound}
+	}
+	if err := loc.checkAliases(); err != nil {
+		return nil, err
+	}
+	edits, err := f.removeEntry(loc)
+	if err != nil {
+		return nil, err
+	}
+	out := applyEdits(src, edits)
+	if err := checkDelete(src, out, p); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Is lets errors.Is(err, ErrPathNotFound) see through a PathError.
+func (e *PathError) Unwrap() error { return e.err }
+
+// frame is one collection on the way down to a value.
+type frame struct {
+	node   *yaml.Node // the mapping or sequence
+	key    *yaml.Node // for mappings: the key that was followed
+	index  int        // position of the followed entry in node.Content (key for mappings)
+	parent *frame
+	// parentKey is the key whose value node is (nil for the root and
+	// sequence items).
+	parentKey *yaml.Node
+	flow      bool
+}
+
+// location is how far a path could be followed in a document.
+type location struct {
+	doc    *Doc
+	steps  ValuePath // the steps that exist
+	frames []*frame  // one per existing step: the collection it was taken in
+	// node is the value at steps: the target when found, else the node
+	// missing keys are added to (a mapping, or a null value), or nil for
+	// an empty document.
+	node *yaml.Node
+	want int
+}
+
+func (l *location) found() bool { return len(l.steps) == l.want }
+
+func (f *File) locate(p ValuePath) (*location, error) {
+	d := f.Docs[0]
+	loc := &location{doc: d, want: len(p)}
+	n := d.Root
+	flow := false
+	var parentKey *yaml.Node
+	for i, st := range p {
+		if n == nil {
+			return loc, nil
+		}
+		if n.Kind == yaml.AliasNode {
+			return nil, &PathError{Path: p[:i], Msg: "is an alias (*" + n.Value + "); change the value it refers to instead"}
+		}
+		fr := &frame{node: n, parentKey: parentKey, flow: flow || n.Style&yaml.FlowStyle != 0}
+		if len(loc.frames) > 0 {
+			fr.parent = loc.frames[len(loc.frames)-1]
+		}
+		if st.IsIndex {
+			if n.Kind != yaml.SequenceNode {
+				return nil, &PathError{Path: p[:i+1], Msg: "[" + strconv.Itoa(st.Index) + "] needs a sequence, but " + describe(p[:i]) + " is " + kindName(n)}
+			}
+			if st.Index >= len(n.Content) {
+				return nil, &PathError{Path: p[:i+1], Msg: fmt.Sprintf("no such item (the sequence has %d); sv can replace or remove sequence items, not add them: use sv edit", len(n.Content))}
+			}
+			fr.index = st.Index
+			loc.frames = append(loc.frames, fr)
+			loc.steps = p[:i+1]
+			n, parentKey = n.Content[st.Index], nil
+		} else {
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+				// A null value becomes a mapping when keys are added.
+				loc.node = n
+				return loc, nil
+			}
+			if n.Kind != yaml.MappingNode {
+				return nil, &PathError{Path: p[:i+1], Msg: describe(p[:i]) + " is " + kindName(n) + ", not a mapping"}
+			}
+			idx := -1
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == st.Key {
+					idx = j
+				}
+			}
+			if idx < 0 {
+				loc.node = n
+				return loc, nil
+			}
+			fr.key, fr.index = n.Content[idx], idx
+			loc.frames = append(loc.frames, fr)
+			loc.steps = p[:i+1]
+			n, parentKey = n.Content[idx+1], n.Content[idx]
+		}
+		flow = fr.flow
+	}
+	loc.node = n
+	return loc, nil
+}
+
+// checkAliases refuses to change a node that aliases elsewhere refer to
+// (or, for a value that is replaced or removed, holds such a node): the
+// change would silently change the aliases too, or break them.
+func (l *location) checkAliases() error {
+	if l.node == nil || l.doc.Root == nil {
+		return nil
+	}
+	var anchored func(n *yaml.Node) bool
+	anchored = func(n *yaml.Node) bool {
+		if n.Anchor != "" && aliasTo(l.doc.Root, n) {
+			return true
+		}
+		if !l.found() {
+			// Keys are added to this node only; its other children stay.
+			return false
+		}
+		for _, c := range n.Content {
+			if anchored(c) {
+				return true
+			}
+		}
+		return false
+	}
+	if anchored(l.node) {
+		return &PathError{Path: l.steps, Msg: "is (or holds) an anchored value that aliases elsewhere refer to; changing it would change them too: use sv edit"}
+	}
+	return nil
+}
+
+func aliasTo(n, target *yaml.Node) bool {
+	if n.Kind == yaml.AliasNode && n.Alias == target {
+		return true
+	}
+	for _, c := range n.Content {
+		if aliasTo(c, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(p ValuePath) string {
+	if len(p) == 0 {
+		return "the document root"
+	}
+	return p.String()
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a sequence"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	if n.ShortTag() == "!!null" {
+		return "null"
+	}
+	return "a scalar value"
+}
+
+// replaceScalar rewrites the text of an existing scalar in the style it
+// had, where that style can hold the new value.
+func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
+	n := loc.node
+	if n.Kind != yaml.ScalarNode {
+		return edit{}, &PathError{Path: loc.steps, Msg: "is " + kindName(n) + "; sv set replaces scalar values only (use sv edit)"}
+	}
+	fr := loc.frames[len(loc.frames)-1]
+	if n.ShortTag() == "!!null" && n.Value == "" {
+		// An implicit null has no text: write after the key's colon.
+		if fr.key == nil || fr.flow {
+			return edit{}, &PathError{Path: loc.steps, Msg: "is an empty item; use sv edit"}
+		}
+		at, err := f.afterKeyColon(fr.key)
+		if err != nil {
+			return edit{}, err
+		}
+		return edit{at, at, " " + f.newScalarText(typ, pt, false, fr.node.Column-1)}, nil
+	}
+	off, err := f.src.offset(n.Line, n.Column)
+	if err != nil {
+		return edit{}, err
+	}
+	sp, err := f.src.scalarSpan(n, off, fr.node.Column-1, fr.flow)
+	if err != nil {
+		return edit{}, &PathError{Path: loc.steps, Msg: "cannot locate the value's text: " + err.Error()}
+	}
+	var text string
+	if typ == crypt.TypeStr {
+		text = renderString(pt, n, sp, fr.flow, f.src.b, f.eol(), fr.node.Column-1+f.indentUnit())
+	} else {
+		text = typedText(typ, pt)
+	}
+	if sp.anchor != "" {
+		text = sp.anchor + " " + text
+	}
+	return edit{sp.start, sp.end, text}, nil
+}
+
+// typedText is the YAML text of a non-string scalar.
+func typedText(typ, pt string) string {
+	switch typ {
+	case crypt.TypeBool:
+		return strings.ToLower(pt)
+	case crypt.TypeFloat:
+		v, _ := strconv.ParseFloat(pt, 64)
+		return formatFloat(v, pt)
+	}
+	return pt
+}
+
+// newScalarText writes a new value: plain where that reads back the same,
+// else a literal block for multi-line text, else double-quoted.
+func (f *File) newScalarText(typ, pt string, flow bool, indent int) string {
+	if typ != crypt.TypeStr {
+		return typedText(typ, pt)
+	}
+	n := &yaml.Node{Kind: yaml.ScalarNode}
+	return renderString(pt, n, span{}, flow, f.src.b, f.eol(), indent+f.indentUnit())
+}
+
+// insertKeys adds the missing keys rest (and the value) under the last
+// existing node of loc.
+func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, error) {
+	for i, st := range rest {
+		if st.IsIndex {
+			return edit{}, &PathError{Path: append(loc.steps[:len(loc.steps):len(loc.steps)], rest[:i+1]...), Msg: "does not exist, and sv set does not create sequences: use sv edit"}
+		}
+	}
+	eol, unit := f.eol(), f.indentUnit()
+	block := func(indent int) string {
+		var b strings.Builder
+		for i, st := range rest {
+			if i > 0 {
+				b.WriteString(eol)
+			}
+			b.WriteString(strings.Repeat(" ", indent+i*unit))
+			b.WriteString(keyText(st.Key))
+			b.WriteString(":")
+			if i == len(rest)-1 {
+				b.WriteString(" ")
+				b.WriteString(f.newScalarText(typ, pt, false, indent+i*unit))
+			}
+		}
+		return b.String()
+	}
+	n := loc.node
+	var fr *frame
+	if len(loc.frames) > 0 {
+		fr = loc.frames[len(loc.frames)-1]
+	}
+	inFlow := fr != nil && fr.flow
+	switch {
+	case n == nil:
+		// An empty document: the new keys are its content.
+		at := loc.doc.end
+		text := block(0) + eol
+		if at > 0 && f.src.b[at-1] != '\n' {
+			text = eol + text
+		}
+		return edit{at, at, text}, nil
+	case n.Kind == yaml.MappingNode && len(n.Content) > 0:
+		if n.Style&yaml.FlowStyle != 0 || inFlow {
+			return edit{}, &PathError{Path: loc.steps, Msg: "is a flow mapping ({…}); sv set adds keys to block mappings only: use sv edit"}
+		}
+		k, v := n.Content[len(n.Content)-2], n.Content[len(n.Content)-1]
+		end, err := f.entryEnd(k, v, n.Column-1)
+		if err != nil {
+			return edit{}, &PathError{Path: loc.steps, Msg: "cannot locate the end of the mapping: " + err.Error()}
+		}
+		at := contentEnd(f.src.b, end, f.src.lineEnd(end))
+		return edit{at, at, eol + block(n.Column-1)}, nil
+	case n.Kind == yaml.MappingNode || n.ShortTag() == "!!null":
+		// An empty mapping ({}) or a null value: the keys replace it.
+		if fr == nil {
+			// The root itself: a document holding only "{}" or "~".
+			off, err := f.src.offset(n.Line, n.Column)
+			if err != nil {
+				return edit{}, err
+			}
+			end, err := f.valueEnd(n, -1)
+			if err != nil {
+				return edit{}, err
+			}
+			return edit{off, end, block(0)}, nil
+		}
+		if fr.key == nil || inFlow {
+			return edit{}, &PathError{Path: loc.steps, Msg: "is " + kindName(n) + " inside a sequence or flow collection; use sv edit"}
+		}
+		start, err := f.afterKeyColon(fr.key)
+		if err != nil {
+			return edit{}, err
+		}
+		end := start
+		if !(n.Kind == yaml.ScalarNode && n.Value == "") {
+			if end, err = f.valueEnd(n, fr.node.Column-1); err != nil {
+				return edit{}, err
+			}
+		}
+		// The key's own indentation plus one unit.
+		return edit{start, end, eol + block(fr.node.Column-1+unit)}, nil
+	}
+	return edit{}, &PathError{Path: loc.steps, Msg: "is " + kindName(n) + ", not a mapping"}
+}
+
+func keyText(k string) string {
+	if plainSafe(k, false) && !strings.ContainsAny(k, ":#") {
+		return k
+	}
+	return doubleQuote(k)
+}
+
+// valueEnd is nodeEnd, also for empty flow collections ({} and []).
+func (f *File) valueEnd(n *yaml.Node, indent int) (int, error) {
+	if (n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode) && len(n.Content) == 0 {
+		off, err := f.src.offset(n.Line, n.Column)
+		if err != nil {
+			return 0, err
+		}
+		i := bytes.IndexAny(f.src.b[off:], "]}")
+		if i < 0 {
+			return 0, errors.New("cannot find the end of an empty collection")
+		}
+		return off + i + 1, nil
+	}
+	return f.nodeEnd(n, indent, false)
+}
+
+// entryEnd is where the text of a mapping entry (key and value) ends.
+func (f *File) entryEnd(k, v *yaml.Node, indent int) (int, error) {
+	kEnd, err := f.nodeEnd(k, indent, false)
+	if err != nil {
+		return 0, err
+	}
+	if v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null" && v.Value == "" {
+		return kEnd, nil
+	}
+	vEnd, err := f.valueEnd(v, indent)
+	if err != nil {
+		return 0, err
+	}
+	return max(kEnd, vEnd), nil
+}
+
+// removeEntry cuts the entry loc names out of its collection.
+func (f *File) removeEntry(loc *location) ([]edit, error) {
+	fr := loc.frames[len(loc.frames)-1]
+	n := fr.node
+	if fr.flow {
+		return nil, &PathError{Path: loc.steps, Msg: "is inside a flow collection ([…] or {…}); sv unset removes block entries only: use sv edit"}
+	}
+	b := f.src.b
+	var start, end int // the entry's own text
+	var err error
+	var nextStart = -1
+	if n.Kind == yaml.MappingNode {
+		k, v := n.Content[fr.index], n.Content[fr.index+1]
+		if start, err = f.src.offset(k.Line, k.Column); err != nil {
+			return nil, err
+		}
+		if end, err = f.entryEnd(k, v, n.Column-1); err != nil {
+			return nil, &PathError{Path: loc.steps, Msg: "cannot locate the entry's text: " + err.Error()}
+		}
+		if fr.index+2 < len(n.Content) {
+			nk := n.Content[fr.index+2]
+			if nextStart, err = f.src.offset(nk.Line, nk.Column); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		item := n.Content[fr.index]
+		off, err := f.src.offset(item.Line, item.Column)
+		if err != nil {
+			return nil, err
+		}
+		dash := bytes.LastIndexByte(b[:off], '-')
+		if dash < 0 {
+			return nil, &PathError{Path: loc.steps, Msg: "cannot locate the item's text"}
+		}
+		start = dash
+		if end, err = f.valueEnd(item, n.Column-1); err != nil {
+			return nil, &PathError{Path: loc.steps, Msg: "cannot locate the item's text: " + err.Error()}
+		}
+		if item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null" && item.Value == "" {
+			end = dash + 1
+		}
+		if fr.index+1 < len(n.Content) {
+			ni := n.Content[fr.index+1]
+			o, err := f.src.offset(ni.Line, ni.Column)
+			if err != nil {
+				return nil, err
+			}
+			nextStart = bytes.LastIndexByte(b[:o], '-')
+		}
+	}
+	ls := f.src.lineStart(start)
+	var edits []edit
+	if strings.TrimSpace(string(b[ls:start])) == "" {
+		// The entry starts its line: remove whole lines, including a
+		// comment after the value on its last line.
+		le := f.src.lineEnd(end)
+		if le < len(b) {
+			le++
+		}
+		edits = append(edits, edit{ls, le, ""})
+	} else if nextStart >= 0 {
+		// "- a: 1" followed by "  b: 2": b moves up into a's place.
+		edits = append(edits, edit{start, nextStart, ""})
+	} else {
+		// The only entry of a collection that starts mid-line ("- a: 1").
+		empty := "{}"
+		if n.Kind == yaml.SequenceNode {
+			empty = "[]"
+		}
+		edits = append(edits, edit{start, contentEnd(b, end, f.src.lineEnd(end)), empty})
+		return edits, nil
+	}
+	entries := len(n.Content)
+	if n.Kind == yaml.MappingNode {
+		entries /= 2
+	}
+	if entries == 1 {
+		// The collection is now empty: say so, as sops does.
+		empty := " {}"
+		if n.Kind == yaml.SequenceNode {
+			empty = " []"
+		}
+		switch {
+		case fr.parentKey != nil:
+			at, err := f.afterKeyColon(fr.parentKey)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, edit{at, at, empty})
+		case fr.parent == nil:
+			edits = append(edits, edit{loc.doc.end, loc.doc.end, strings.TrimSpace(empty) + f.eol()})
+		default:
+			// An item of a sequence: "- " followed by the removed lines.
+			return nil, &PathError{Path: loc.steps, Msg: "is the only entry of a sequence item; use sv edit"}
+		}
+	}
+	return edits, nil
+}
+
+// leafRecord is a leaf's identity and value, to compare texts before and
+// after an edit.
+type leafRecord struct {
+	path, aad, typ, pt string
+}
+
+func leafRecords(b []byte) ([]leafRecord, error) {
+	f, err := Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []leafRecord
+	err = f.walk(true, func(l *Leaf) error {
+		typ, pt, err := plaintext(l.Node)
+		if err != nil {
+			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: err}
+		}
+		out = append(out, leafRecord{path: strconv.Itoa(l.Doc) + ":" + l.Path, aad: strconv.Itoa(l.Doc) + ":" + crypt.AAD(l.Keys), typ: typ, pt: string(pt)})
+		return nil
+	})
+	return out, err
+}
+
+var errEditCheck = errors.New("the edit would have changed other values; nothing was written (please report this)")
+
+// checkSet verifies that out holds pt at p and that every other leaf is as
+// it was in src.
+func checkSet(src, out []byte, p ValuePath, typ, pt string) error {
+	before, err := leafRecords(src)
+	if err != nil {
+		return err
+	}
+	after, err := leafRecords(out)
+	if err != nil {
+		return &PathError{Path: p, Msg: "the new text does not parse (please report this): " + err.Error()}
+	}
+	target := "0:" + p.String()
+	found := false
+	for _, r := range after {
+		if r.path == target {
+			if r.typ != typ || r.pt != pt {
+				return &PathError{Path: p, Msg: "the new value would not read back as written (please report this)"}
+			}
+			found = true
+		}
+	}
+	if !found {
+		return &PathError{Path: p, Msg: "the new value is missing from the result (please report this)"}
+	}
+	// A null or {} the new keys replace was a leaf (or nothing) before.
+	for i := len(p) - 1; i > 0; i-- {
+		before = drop(before, "0:"+p[:i].String(), false)
+	}
+	if !sameRecords(drop(before, target, false), drop(after, target, false)) {
+		return &PathError{Path: p, Msg: errEditCheck.Error()}
+	}
+	return nil
+}
+
+// checkDelete verifies that out is src without the subtree at p.
+func checkDelete(src, out []byte, p ValuePath) error {
+	before, err := leafRecords(src)
+	if err != nil {
+		return err
+	}
+	after, err := leafRecords(out)
+	if err != nil {
+		return &PathError{Path: p, Msg: "the new text does not parse (please report this): " + err.Error()}
+	}
+	target := "0:" + p.String()
+	kept := drop(before, target, true)
+	if len(p) > 0 && p[len(p)-1].IsIndex {
+		// Later items move up: compare without display paths.
+		if len(kept) != len(after) {
+			return &PathError{Path: p, Msg: errEditCheck.Error()}
+		}
+		for i := range kept {
+			if kept[i].aad != after[i].aad || kept[i].typ != after[i].typ || kept[i].pt != after[i].pt {
+				return &PathError{Path: p, Msg: errEditCheck.Error()}
+			}
+		}
+		return nil
+	}
+	if !sameRecords(kept, after) {
+		return &PathError{Path: p, Msg: errEditCheck.Error()}
+	}
+	return nil
+}
+
+// drop removes the leaf at path (and, with subtree, everything below it).
+func drop(rs []leafRecord, path string, subtree bool) []leafRecord {
+	var out []leafRecord
+	for _, r := range rs {
+		if r.path == path {
+			continue
+		}
+		if subtree && (strings.HasPrefix(r.path, path+".") || strings.HasPrefix(r.path, path+"[")) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func sameRecords(a, b []leafRecord) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
