@@ -140,6 +140,7 @@ func (v *Value) String() string {
 // Cipher encrypts and decrypts values under one data key.
 type Cipher struct {
 	block cipher.Block
+	gcm   cipher.AEAD // for ivSize nonces, built once: most values use it
 }
 
 // NewCipher returns a Cipher for a 32-byte data key.
@@ -151,7 +152,18 @@ func NewCipher(key []byte) (*Cipher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Cipher{block: b}, nil
+	g, err := cipher.NewGCMWithNonceSize(b, ivSize)
+	if err != nil {
+		return nil, err
+	}
+	return &Cipher{block: b, gcm: g}, nil
+}
+
+func (c *Cipher) aead(nonceSize int) (cipher.AEAD, error) {
+	if nonceSize == ivSize {
+		return c.gcm, nil
+	}
+	return cipher.NewGCMWithNonceSize(c.block, nonceSize)
 }
 
 // NewIV returns a random IV of the size sops writes.
@@ -178,7 +190,7 @@ func (c *Cipher) Encrypt(plaintext []byte, typ, aad string, iv []byte) (string, 
 			return "", err
 		}
 	}
-	gcm, err := cipher.NewGCMWithNonceSize(c.block, len(iv))
+	gcm, err := c.aead(len(iv))
 	if err != nil {
 		return "", err
 	}
@@ -203,7 +215,7 @@ func (c *Cipher) Decrypt(enc, aad string) ([]byte, string, error) {
 
 // DecryptValue is Decrypt for an already parsed value.
 func (c *Cipher) DecryptValue(v *Value, aad string) ([]byte, string, error) {
-	gcm, err := cipher.NewGCMWithNonceSize(c.block, len(v.IV))
+	gcm, err := c.aead(len(v.IV))
 	if err != nil {
 		return nil, "", err
 	}

@@ -138,16 +138,27 @@ func applyEdits(b []byte, edits []edit) []byte {
 	return append(out, b[pos:]...)
 }
 
+// eol is the file's line ending, computed once.
 func (f *File) eol() string {
-	if bytes.Contains(f.src.b, []byte("\r\n")) {
-		return "\r\n"
+	if f.eolStr == "" {
+		f.eolStr = "\n"
+		if bytes.Contains(f.src.b, []byte("\r\n")) {
+			f.eolStr = "\r\n"
+		}
 	}
-	return "\n"
+	return f.eolStr
 }
 
 // indentUnit guesses the file's indentation step from its first nested block
 // mapping; 2 if there is none.
 func (f *File) indentUnit() int {
+	if f.unit == 0 {
+		f.unit = f.findIndentUnit()
+	}
+	return f.unit
+}
+
+func (f *File) findIndentUnit() int {
 	var find func(n *yaml.Node) int
 	find = func(n *yaml.Node) int {
 		if n.Kind != yaml.MappingNode || n.Style&yaml.FlowStyle != 0 {

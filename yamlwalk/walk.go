@@ -27,6 +27,8 @@ type File struct {
 	// Aliases lists alias nodes that refer to nodes holding leaves, by the
 	// display path of the alias; see AliasWarnings.
 	aliases []aliasRef
+	eolStr  string // cached by eol
+	unit    int    // cached by indentUnit
 }
 
 type aliasRef struct {
