@@ -110,7 +110,7 @@ func editAction(c *cli.Context) error {
 		}
 		rules, groups, threshold, err := creationRule(c, file)
 		if err != nil {
-			return fileError(file, err)
+			return err
 		}
 		create = yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: threshold}
 	default:

@@ -191,10 +191,12 @@ type fileProblems struct {
 	lines  []string
 	noKey  *crypt.NoKeyError
 	failed []string
+	errs   []error
 }
 
 func (p *fileProblems) add(file string, err error) {
 	p.failed = append(p.failed, file)
+	p.errs = append(p.errs, err)
 	var nk *crypt.NoKeyError
 	if errors.As(err, &nk) {
 		p.noKey = nk
@@ -209,6 +211,13 @@ func (p *fileProblems) add(file string, err error) {
 func (p *fileProblems) err() error {
 	if len(p.failed) == 0 {
 		return nil
+	}
+	if p.total == 1 {
+		// One file: its own error, with its own hints and exit code.
+		if _, ok := p.errs[0].(*fileErr); ok {
+			return p.errs[0]
+		}
+		return fileError(p.failed[0], p.errs[0])
 	}
 	hints := append([]string{}, p.lines...)
 	if p.noKey != nil {
@@ -754,7 +763,8 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 	}
 	if ruleErr != nil {
 		st.Rule = ""
-		if st.Error == "" && !errors.Is(ruleErr, sopsconfig.ErrNotFound) {
+		var nr *sopsconfig.ErrNoRule
+		if st.Error == "" && !errors.Is(ruleErr, sopsconfig.ErrNotFound) && !errors.As(ruleErr, &nr) {
 			st.Error = ruleErr.Error()
 		}
 		return st, true

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"filippo.io/age/plugin"
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/fakeplugin"
@@ -33,6 +34,9 @@ func init() {
 			return err
 		}
 		e.Setenv("PATH", dir+string(os.PathListSeparator)+e.Getenv("PATH"))
+		// A plugin nobody installed.
+		e.Setenv("NOSUCH_PLUGIN_RECIPIENT", plugin.EncodeRecipient("nosuch", []byte("data")))
+		e.Setenv("NOSUCH_PLUGIN_IDENTITY", plugin.EncodeIdentity("nosuch", []byte("data")))
 		// git in scripts: no user config, fixed identity.
 		e.Setenv("GIT_CONFIG_NOSYSTEM", "1")
 		e.Setenv("GIT_AUTHOR_NAME", "sv test")

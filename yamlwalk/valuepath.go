@@ -100,7 +100,7 @@ func ParseValuePath(s string) (ValuePath, error) {
 			i = j + 1
 		case c == '.':
 			if i == 0 || i+1 >= len(s) || s[i+1] == '.' || s[i+1] == '[' {
-				return bad("misplaced .")
+				return bad("a dot in the wrong place")
 			}
 			i++
 			fallthrough
