@@ -1,0 +1,130 @@
+package helmplugin
+
+import (
+	"fmt"
+	"strings"
+)
+
+// PluginVersion is the version written into every plugin.yaml. Helm 4
+// requires strict semver here; it versions the plugin layout, not sv.
+const PluginVersion = "1.0.0"
+
+// Plugin names. Helm 3 gets one plugin, Helm 4 one per plugin type.
+const (
+	NameCLI    = "secrets"        // `helm secrets …`; on Helm 3 also the downloader
+	NameGetter = "secrets-getter" // Helm 4's getter/v1 plugin for secrets:// URLs
+)
+
+// Launchers: the executable a plugin.yaml runs, relative to the plugin
+// directory, because Helm joins a downloader command onto the plugin
+// directory and does not expand variables in it (Helm 3), or expands them
+// and then joins (Helm 4).
+const (
+	// LauncherInstalled is the symlink `sv plugin install` creates, pointing
+	// at the sv binary that ran the install.
+	LauncherInstalled = "bin/sv"
+	// LauncherCheckout is the shell script of a source checkout installed
+	// with `helm plugin install DIR`: it runs a binary built in the
+	// checkout, else $SV_BIN, else sv from PATH.
+	LauncherCheckout = "scripts/sv.sh"
+)
+
+// Marker is the first line of every plugin.yaml sv writes itself, so
+// install and uninstall never touch a plugin they did not create.
+const Marker = "# Written by 'sv plugin install'; 'sv plugin uninstall' removes it."
+
+const usage = "run helm with encrypted values files: helm secrets <helm command> [args] -f FILE (sv)"
+
+const description = `Encrypted values files for Helm with sv, decrypted in memory: no plaintext
+file is ever written. Run 'helm secrets help' for the commands and the
+secrets:// URL forms.`
+
+// LegacyManifest is the Helm 3 plugin.yaml (no apiVersion): the secrets
+// command plus a downloader for every protocol. Helm 4 loads this file
+// too, but as a getter only.
+func LegacyManifest(launcher string, marker bool) []byte {
+	var b strings.Builder
+	if marker {
+		b.WriteString(Marker + "\n")
+	}
+	fmt.Fprintf(&b, `name: %s
+version: %q
+usage: %q
+description: |-
+%s
+ignoreFlags: false
+platformCommand:
+  - command: $HELM_PLUGIN_DIR/%s
+    args: [helm]
+downloaders:
+  - command: %s helm downloader
+    protocols:
+%s`, NameCLI, PluginVersion, usage, indent(description, "  "), launcher, launcher, protocolList("      "))
+	return []byte(b.String())
+}
+
+// CLIManifest is Helm 4's `secrets` plugin (cli/v1).
+func CLIManifest(launcher string, marker bool) []byte {
+	var b strings.Builder
+	if marker {
+		b.WriteString(Marker + "\n")
+	}
+	fmt.Fprintf(&b, `apiVersion: v1
+type: cli/v1
+name: %s
+version: %s
+runtime: subprocess
+config:
+  usage: "secrets <helm command> [args]"
+  shortHelp: %q
+  longHelp: |-
+%s
+  ignoreFlags: false
+runtimeConfig:
+  platformCommand:
+    - command: ${HELM_PLUGIN_DIR}/%s
+      args: [helm]
+`, NameCLI, PluginVersion, usage, indent(description, "    "), launcher)
+	return []byte(b.String())
+}
+
+// GetterManifest is Helm 4's `secrets-getter` plugin (getter/v1).
+func GetterManifest(launcher string, marker bool) []byte {
+	var b strings.Builder
+	if marker {
+		b.WriteString(Marker + "\n")
+	}
+	fmt.Fprintf(&b, `apiVersion: v1
+type: getter/v1
+name: %s
+version: %s
+runtime: subprocess
+config:
+  protocols:
+%sruntimeConfig:
+  protocolCommands:
+    - protocols:
+%s      platformCommand:
+        - command: %s
+          args: [helm, downloader]
+`, NameGetter, PluginVersion, protocolList("    "), protocolList("        "), launcher)
+	return []byte(b.String())
+}
+
+func protocolList(prefix string) string {
+	var b strings.Builder
+	for _, p := range Protocols {
+		fmt.Fprintf(&b, "%s- %s\n", prefix, p)
+	}
+	return b.String()
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
