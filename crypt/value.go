@@ -51,6 +51,8 @@ type Value struct {
 	IV   []byte
 	Tag  []byte
 	Type string
+
+	sealed []byte // Data||Tag as parsed, for GCM
 }
 
 // ErrNotENC is returned by ParseValue for strings that are not in the
@@ -102,16 +104,26 @@ func ParseValue(s string) (*Value, error) {
 		}
 	}
 	v := &Value{Type: parts[3]}
-	var err error
-	if v.Data, err = base64.StdEncoding.DecodeString(parts[0]); err != nil {
+	// One buffer for data, tag and iv, laid out so that data||tag is
+	// contiguous: GCM opens it without another copy.
+	enc := base64.StdEncoding
+	buf := make([]byte, enc.DecodedLen(len(parts[0]))+enc.DecodedLen(len(parts[2]))+enc.DecodedLen(len(parts[1])))
+	n, err := enc.Decode(buf, []byte(parts[0]))
+	if err != nil {
 		return nil, errors.New("malformed ENC value: data is not base64")
 	}
-	if v.IV, err = base64.StdEncoding.DecodeString(parts[1]); err != nil || len(v.IV) == 0 {
-		return nil, errors.New("malformed ENC value: iv is not base64")
-	}
-	if v.Tag, err = base64.StdEncoding.DecodeString(parts[2]); err != nil || len(v.Tag) != tagSize {
+	v.Data = buf[:n:n]
+	t, err := enc.Decode(buf[n:], []byte(parts[2]))
+	if err != nil || t != tagSize {
 		return nil, errors.New("malformed ENC value: tag is not 16 bytes of base64")
 	}
+	v.Tag = buf[n : n+t : n+t]
+	i, err := enc.Decode(buf[n+t:], []byte(parts[1]))
+	if err != nil || i == 0 {
+		return nil, errors.New("malformed ENC value: iv is not base64")
+	}
+	v.IV = buf[n+t : n+t+i : n+t+i]
+	v.sealed = buf[: n+t : n+t]
 	switch v.Type {
 	case TypeStr, TypeInt, TypeFloat, TypeBool, TypeTime, TypeComment, TypeBytes:
 	default:
@@ -219,8 +231,10 @@ func (c *Cipher) DecryptValue(v *Value, aad string) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	ct := make([]byte, 0, len(v.Data)+len(v.Tag))
-	ct = append(append(ct, v.Data...), v.Tag...)
+	ct := v.sealed
+	if ct == nil {
+		ct = append(append(make([]byte, 0, len(v.Data)+len(v.Tag)), v.Data...), v.Tag...)
+	}
 	pt, err := gcm.Open(nil, v.IV, ct, []byte(aad))
 	if err != nil {
 		return nil, "", ErrAuth

@@ -23,9 +23,28 @@ type Decrypted struct {
 	Metadata *Metadata
 	Key      []byte // the data key, for writers that re-encrypt
 	Warnings []string
-	// Values maps each encrypted value's AAD, type and plaintext to its
-	// ciphertext, for Stash.
+	// stash lists each encrypted value's AAD, type, plaintext and
+	// ciphertext; values indexes it, built on first use (most decryptions
+	// never re-encrypt).
+	stash  []stashEntry
 	values map[string]string
+}
+
+type stashEntry struct {
+	aad, typ string
+	pt       []byte
+	enc      string
+}
+
+// valueMap maps stashKey(aad, typ, pt) to the value's ciphertext.
+func (d *Decrypted) valueMap() map[string]string {
+	if d.values == nil {
+		d.values = make(map[string]string, len(d.stash))
+		for _, e := range d.stash {
+			d.values[stashKey(e.aad, e.typ, e.pt)] = e.enc
+		}
+	}
+	return d.values
 }
 
 // Stash returns a Stash that reuses this file's ciphertexts for values that
@@ -33,7 +52,7 @@ type Decrypted struct {
 // data key changes only what changed.
 func (d *Decrypted) Stash() Stash {
 	return func(aad, typ string, pt []byte) string {
-		return d.values[stashKey(aad, typ, pt)]
+		return d.valueMap()[stashKey(aad, typ, pt)]
 	}
 }
 
@@ -46,7 +65,7 @@ func stashKey(aad, typ string, pt []byte) string {
 // comments back into comments, and removes the sops block. The text of
 // everything else is returned as it was.
 func Decrypt(b []byte, opt DecryptOptions) (*Decrypted, error) {
-	f, err := Parse(b)
+	f, err := parseShrunk(b)
 	if err != nil {
 		return nil, err
 	}
@@ -69,9 +88,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	if err != nil {
 		return nil, err
 	}
-	out := &Decrypted{Metadata: meta, Key: key, values: map[string]string{}}
-	states := map[*yaml.Node]*leafState{}
-	var edits []edit
+	out := &Decrypted{Metadata: meta, Key: key, stash: make([]stashEntry, 0, len(f.encs))}
+	states := make(map[*yaml.Node]*leafState, len(f.encs))
+	edits := make([]edit, 0, len(f.encs)+len(f.Docs))
 	eol := f.eol()
 	unit := f.indentUnit()
 	anchorValues := map[string][]byte{}
@@ -100,14 +119,15 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			states[n] = &leafState{typ: typ, pt: pt}
 			return nil
 		}
-		pt, typ, err := c.Decrypt(n.Value, aad)
+		enc := f.realValue(n.Value)
+		pt, typ, err := c.Decrypt(enc, aad)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
 		states[n] = &leafState{typ: typ, pt: pt, encrypted: true}
 		// A block scalar's value ends in a line break that is not part of
 		// the ENC string; stashing it would add a blank line on rewrite.
-		out.values[stashKey(aad, typ, pt)] = strings.TrimRight(n.Value, "\r\n")
+		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n")})
 		sp, err := f.leafSpan(l)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
@@ -177,7 +197,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	}
 	edits = append(edits, re...)
 	out.Warnings = f.aliasWarnings(states)
-	out.Text = applyEdits(f.src.b, edits)
+	out.Text = f.applyEdits(f.src.b, edits)
 	return out, nil
 }
 
@@ -291,7 +311,7 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit) ([]edit, error) {
 		end := f.src.lineEnd(at)
 		end = contentEnd(b, at, end)
 		enc := strings.TrimRight(string(b[at+1:end]), " \t")
-		pt, ok := decryptComment(c, enc, candidates(paths, at))
+		pt, ok := decryptComment(c, f.realValue(enc), candidates(paths, at))
 		if !ok {
 			// sops keeps such comments as they are, with a warning.
 			continue

@@ -63,7 +63,12 @@ func (f *File) Metadata() (*Metadata, error) {
 		}
 		return nil, nil
 	}
-	return parseMetadata(d.sopsVal)
+	m, err := parseMetadata(d.sopsVal)
+	if err != nil {
+		return nil, err
+	}
+	m.MAC = f.realValue(m.MAC)
+	return m, nil
 }
 
 // IsEncrypted reports cheaply whether b looks like a SOPS-encrypted YAML
@@ -123,6 +128,13 @@ type edit struct {
 }
 
 func applyEdits(b []byte, edits []edit) []byte {
+	return (&File{}).applyEdits(b, edits)
+}
+
+// applyEdits replaces each edit's range of b with its text. The unedited
+// text between edits gets its placeholders expanded; edit texts (which may be
+// plaintext) are copied as they are.
+func (f *File) applyEdits(b []byte, edits []edit) []byte {
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
 	n := len(b)
 	for _, e := range edits {
@@ -131,11 +143,11 @@ func applyEdits(b []byte, edits []edit) []byte {
 	out := make([]byte, 0, n)
 	pos := 0
 	for _, e := range edits {
-		out = append(out, b[pos:e.start]...)
+		out = f.expandENC(out, b[pos:e.start])
 		out = append(out, e.text...)
 		pos = e.end
 	}
-	return append(out, b[pos:]...)
+	return f.expandENC(out, b[pos:])
 }
 
 // eol is the file's line ending, computed once.
@@ -408,7 +420,7 @@ func (e *ErrUnfaithful) Unwrap() error { return e.Err }
 // authenticate under its path and the MAC, computed from the input's
 // values, must match the values read back.
 func verifyOutput(out, key []byte) error {
-	f, err := Parse(out)
+	f, err := parseShrunk(out)
 	if err != nil {
 		return &ErrUnfaithful{err}
 	}
@@ -492,24 +504,45 @@ func (f *File) updateMetadata(lastMod, mac string) ([]edit, error) {
 // current call (to check the MAC a file had before).
 func (f *File) computeMAC(onlyEncrypted bool, states map[*yaml.Node]*leafState, skipNew bool) (string, error) {
 	mac := crypt.NewMAC(onlyEncrypted)
-	err := f.walk(true, func(l *Leaf) error {
-		st := states[l.Node]
-		if l.AliasOf != nil && states[l.AliasOf] != nil {
-			st = states[l.AliasOf]
-		}
-		if st == nil || st.typ == "" || st.typ == crypt.TypeComment {
-			return nil
-		}
-		if skipNew && st.isNew {
-			return nil
-		}
-		if onlyEncrypted && !st.encrypted {
-			return nil
+	add := func(st *leafState) {
+		if st == nil || st.typ == "" || st.typ == crypt.TypeComment || skipNew && st.isNew || onlyEncrypted && !st.encrypted {
+			return
 		}
 		mac.Add(st.pt)
-		return nil
-	})
-	return mac.Sum(), err
+	}
+	// The same order as walk(true, …), without building paths.
+	var rec func(n *yaml.Node)
+	rec = func(n *yaml.Node) {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			add(states[n])
+		case yaml.AliasNode:
+			if st := states[n]; st != nil {
+				add(st) // an alias sv wrote out as a value of its own
+			} else {
+				rec(n.Alias)
+			}
+		case yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				rec(n.Content[i])
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				rec(c)
+			}
+		}
+	}
+	for _, d := range f.Docs {
+		if d.Root == nil {
+			continue
+		}
+		for i := 0; i+1 < len(d.Root.Content); i += 2 {
+			if d.Root.Content[i].Value != "sops" {
+				rec(d.Root.Content[i+1])
+			}
+		}
+	}
+	return mac.Sum(), nil
 }
 
 func (f *File) verifyMAC(c *crypt.Cipher, meta *Metadata, states map[*yaml.Node]*leafState, skipNew bool) error {

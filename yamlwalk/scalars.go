@@ -59,9 +59,10 @@ func (d *Decrypted) ReuseCiphertexts(o *Decrypted) bool {
 	if o == nil || !bytes.Equal(d.Key, o.Key) {
 		return false
 	}
-	for k, v := range o.values {
-		if _, ok := d.values[k]; !ok {
-			d.values[k] = v
+	dm := d.valueMap()
+	for k, v := range o.valueMap() {
+		if _, ok := dm[k]; !ok {
+			dm[k] = v
 		}
 	}
 	return true

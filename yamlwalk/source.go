@@ -25,11 +25,15 @@ func newSource(b []byte) *source {
 	if bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
 		s.bom = 3
 	}
-	s.lines = append(s.lines, s.bom)
-	for i := s.bom; i < len(b); i++ {
-		if b[i] == '\n' {
-			s.lines = append(s.lines, i+1)
+	s.lines = make([]int, 1, bytes.Count(b, []byte{'\n'})+1)
+	s.lines[0] = s.bom
+	for i := s.bom; i < len(b); {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
 		}
+		i += j + 1
+		s.lines = append(s.lines, i)
 	}
 	return s
 }

@@ -16,6 +16,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -29,6 +30,9 @@ type File struct {
 	aliases []aliasRef
 	eolStr  string // cached by eol
 	unit    int    // cached by indentUnit
+	// encs holds the ciphertexts replaced by placeholders (see shrinkENC);
+	// nil when the file was parsed as it is.
+	encs []string
 }
 
 type aliasRef struct {
@@ -69,14 +73,27 @@ var ErrEmpty = errors.New("file is empty: it must contain at least one YAML docu
 
 // Parse parses a YAML stream. Every document's root must be a mapping (or
 // empty), keys must be unique strings.
-func Parse(b []byte) (*File, error) {
+func Parse(b []byte) (*File, error) { return parse(b, false) }
+
+// parseShrunk parses b with its ciphertexts replaced by placeholders; only
+// code that resolves them (realValue, applyEdits) may use the result.
+func parseShrunk(b []byte) (*File, error) { return parse(b, true) }
+
+func parse(b []byte, shrink bool) (*File, error) {
 	if !isUTF8(b) {
 		return nil, &SyntaxError{Msg: "file is not UTF-8 text"}
 	}
 	if i := bytes.IndexByte(b, '\r'); i >= 0 && bareCR(b[i:]) {
 		return nil, &SyntaxError{Msg: "the file uses bare carriage returns (CR) as line breaks: convert it to LF or CRLF line endings"}
 	}
-	f := &File{src: newSource(b)}
+	var encs []string
+	if shrink {
+		var ok bool
+		if b, encs, ok = shrinkENC(b); !ok {
+			encs = nil
+		}
+	}
+	f := &File{src: newSource(b), encs: encs}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	for {
 		var n yaml.Node
@@ -126,14 +143,7 @@ func bareCR(b []byte) bool {
 	return false
 }
 
-func isUTF8(b []byte) bool {
-	for _, c := range b {
-		if c >= 0x80 {
-			return strings.ToValidUTF8(string(b), "\x00") == string(b)
-		}
-	}
-	return true
-}
+func isUTF8(b []byte) bool { return utf8.Valid(b) }
 
 var yamlLineRe = "yaml: line "
 

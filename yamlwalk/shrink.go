@@ -1,0 +1,107 @@
+package yamlwalk
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// Decrypting is dominated by yaml.v3 scanning the ciphertexts, which are
+// most of an encrypted file's bytes. For decryption the file is parsed with
+// every ENC[AES256_GCM,…] string replaced by a short placeholder
+// "ENC[AES256_GCM,~N]" (same line, same structure: ciphertexts are one line
+// of base64 and punctuation); a placeholder is resolved wherever the
+// ciphertext is needed, and expanded back when unedited text is copied to
+// the output.
+
+const (
+	encPrefix = "ENC[AES256_GCM,"
+	phPrefix  = "ENC[AES256_GCM,~"
+)
+
+// shrinkENC returns b with ciphertexts replaced by placeholders and the
+// table of originals. ok is false (and b returned as is) when b already
+// contains something that looks like a placeholder.
+func shrinkENC(b []byte) (out []byte, table []string, ok bool) {
+	if bytes.Contains(b, []byte(phPrefix)) {
+		return b, nil, false
+	}
+	out = make([]byte, 0, len(b)/3)
+	pos := 0
+	for {
+		i := bytes.Index(b[pos:], []byte(encPrefix))
+		if i < 0 {
+			break
+		}
+		start := pos + i
+		end := start + len(encPrefix)
+		for end < len(b) && isENCByte(b[end]) {
+			end++
+		}
+		if end >= len(b) || b[end] != ']' {
+			// Not a well-formed ciphertext: leave it for the real parser.
+			out = append(out, b[pos:end]...)
+			pos = end
+			continue
+		}
+		end++
+		out = append(out, b[pos:start]...)
+		out = append(out, phPrefix...)
+		out = strconv.AppendInt(out, int64(len(table)), 10)
+		out = append(out, ']')
+		table = append(table, string(b[start:end]))
+		pos = end
+	}
+	if table == nil {
+		return b, nil, true
+	}
+	return append(out, b[pos:]...), table, true
+}
+
+// encBytes are the bytes of an ENC string after its prefix: base64, the
+// field names and separators.
+var encBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == ',' || c == ':'
+	}
+	return t
+}()
+
+func isENCByte(c byte) bool { return encBytes[c] }
+
+// realValue returns s with a leading placeholder replaced by the ciphertext
+// it stands for.
+func (f *File) realValue(s string) string {
+	if f.encs == nil || !strings.HasPrefix(s, phPrefix) {
+		return s
+	}
+	j := strings.IndexByte(s, ']')
+	if j < 0 {
+		return s
+	}
+	n, err := strconv.Atoi(s[len(phPrefix):j])
+	if err != nil || n < 0 || n >= len(f.encs) {
+		return s
+	}
+	return f.encs[n] + s[j+1:]
+}
+
+// expandENC appends b to out with placeholders expanded.
+func (f *File) expandENC(out, b []byte) []byte {
+	if f.encs == nil {
+		return append(out, b...)
+	}
+	for {
+		i := bytes.Index(b, []byte(phPrefix))
+		if i < 0 {
+			return append(out, b...)
+		}
+		j := bytes.IndexByte(b[i:], ']')
+		if j < 0 {
+			return append(out, b...)
+		}
+		out = append(out, b[:i]...)
+		out = append(out, f.realValue(string(b[i:i+j+1]))...)
+		b = b[i+j+1:]
+	}
+}
