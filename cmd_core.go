@@ -256,11 +256,13 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519, ~/.ssh/id_rsa and
 
 Example:
    SOPS_AGE_KEY_FILE=key.txt sv decrypt values.prod.yaml
-   sv decrypt -o values.plain.yaml values.prod.yaml`,
+   sv decrypt -o values.plain.yaml values.prod.yaml
+   sv decrypt --extract db.password values.prod.yaml`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the plaintext to `FILE` (mode 0600) instead of standard output"},
 			&cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "replace FILE with its plaintext"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "do not check the MAC (recovery only; every value's own tag is still checked)"},
+			&cli.StringFlag{Name: "extract", Usage: "print only the value at `PATH`: db.password, hosts[0] or sops's [\"db\"][\"password\"] (a string without a final line break, a mapping or list as YAML)"},
 		},
 		Action: decryptAction,
 	}
@@ -281,13 +283,22 @@ func decryptAction(c *cli.Context) error {
 	for _, w := range dec.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
 	}
+	text := dec.Text
+	if p := c.String("extract"); p != "" {
+		if c.Bool("in-place") {
+			return &usageError{msg: "--extract and --in-place cannot be used together"}
+		}
+		if text, err = extractValue(text, p); err != nil {
+			return fileError(file, err)
+		}
+	}
 	switch {
 	case c.Bool("in-place"):
-		return writeFileAtomic(file, dec.Text, 0o600, true)
+		return writeFileAtomic(file, text, 0o600, true)
 	case c.String("output") != "":
-		return writeFileAtomic(c.String("output"), dec.Text, 0o600, false)
+		return writeFileAtomic(c.String("output"), text, 0o600, false)
 	}
-	_, err = c.App.Writer.Write(dec.Text)
+	_, err = c.App.Writer.Write(text)
 	return err
 }
 

@@ -1,0 +1,450 @@
+package main
+
+// sv check: the guard that keeps plaintext secrets, stale recipients and
+// broken MACs out of commits.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/gitrepo"
+	"github.com/sv-secrets/sv/sopsconfig"
+	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
+)
+
+func init() {
+	extraCommands = append(extraCommands, checkCommand())
+}
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "fail if files that should be encrypted are not (pre-commit and CI guard)",
+		ArgsUsage: "[PATH...]",
+		Description: `Checks the files .sops.yaml creation rules cover, and every file that is
+already encrypted, for:
+
+   not-encrypted  a file a rule's path_regex covers has no sops metadata
+   plaintext      an encrypted file holds a value its rules say must be
+                  encrypted
+   recipients     the file's age recipients differ from its rule's (stale
+                  after a team change: run 'sops updatekeys FILE')
+   mac            the MAC does not match the values (checked only when a key
+                  that opens the file is available)
+   invalid        the file is not YAML sv can read
+
+Without PATH it checks the repository's files as git sees them (tracked and
+untracked, .gitignore honoured); a PATH that is a directory is searched
+the same way. Only YAML files (.yaml, .yml) are considered. A rule without
+path_regex sets recipients for any file but does not make every file one
+that must be encrypted. --staged checks the versions staged for the next
+commit (what the pre-commit hook uses).
+
+Each problem is one line naming the file and the YAML path, never a value;
+--json prints a report for tools. Exit status 1 when there are problems.
+
+Example:
+   sv check
+   sv check --json charts/
+   sv check --staged          # in .git/hooks/pre-commit`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "json", Usage: "print a JSON report"},
+			&cli.BoolFlag{Name: "staged", Usage: "check the files staged for commit, as staged"},
+			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
+		},
+		Action: checkAction,
+	}
+}
+
+// checkProblem is one finding. It never holds a value.
+type checkProblem struct {
+	File    string   `json:"file"`
+	Kind    string   `json:"kind"`
+	Path    string   `json:"path,omitempty"`
+	Line    int      `json:"line,omitempty"`
+	Message string   `json:"message"`
+	Paths   []string `json:"paths,omitempty"`
+}
+
+func (p checkProblem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc += fmt.Sprintf(":%d", p.Line)
+	}
+	if p.Path != "" {
+		loc += ": " + p.Path
+	}
+	return loc + ": " + p.Message
+}
+
+type checkReport struct {
+	Checked    []string       `json:"checked"`
+	MACChecked []string       `json:"mac_checked"`
+	Problems   []checkProblem `json:"problems"`
+}
+
+// checkTarget is one file to check: its display name, absolute path (for
+// rule matching) and how to read it.
+type checkTarget struct {
+	name, abs string
+	explicit  bool
+	read      func() ([]byte, error)
+}
+
+func checkAction(c *cli.Context) error {
+	var cfg *sopsconfig.Config
+	if p, err := sopsconfig.Find(".", c.String("config")); err == nil {
+		if cfg, err = sopsconfig.Load(p); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, sopsconfig.ErrNotFound) {
+		return err
+	}
+	targets, err := checkTargets(c)
+	if err != nil {
+		return err
+	}
+	kr, err := loadKeyring()
+	if err != nil {
+		return err
+	}
+	rep := &checkReport{Checked: []string{}, MACChecked: []string{}, Problems: []checkProblem{}}
+	for _, t := range targets {
+		if err := checkFile(rep, cfg, kr, t); err != nil {
+			return err
+		}
+	}
+	if c.Bool("json") {
+		enc := json.NewEncoder(c.App.Writer)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+		if len(rep.Problems) > 0 {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(c.App.Writer, p)
+	}
+	if len(rep.Problems) == 0 {
+		fmt.Fprintf(c.App.Writer, "sv check: %d file(s) OK", len(rep.Checked))
+		if len(rep.MACChecked) < len(rep.Checked) {
+			fmt.Fprintf(c.App.Writer, " (MAC verified for %d: no key for the others)", len(rep.MACChecked))
+		}
+		fmt.Fprintln(c.App.Writer)
+		return nil
+	}
+	return withHint(fmt.Errorf("%d problem(s) in %d file(s)", len(rep.Problems), countFiles(rep.Problems)), checkHints(rep.Problems)...)
+}
+
+func countFiles(ps []checkProblem) int {
+	seen := map[string]bool{}
+	for _, p := range ps {
+		seen[p.File] = true
+	}
+	return len(seen)
+}
+
+func checkHints(ps []checkProblem) []string {
+	kinds := map[string]bool{}
+	for _, p := range ps {
+		kinds[p.Kind] = true
+	}
+	var hints []string
+	if kinds["not-encrypted"] || kinds["plaintext"] {
+		hints = append(hints, "encrypt with 'sv encrypt FILE' (values already encrypted keep their ciphertext)")
+	}
+	if kinds["recipients"] {
+		hints = append(hints, "re-wrap the data key for the rule's recipients with 'sops updatekeys FILE', and rotate it if someone was removed")
+	}
+	if kinds["mac"] {
+		hints = append(hints, "a MAC mismatch means the file was edited without sv or sops; check its history before trusting it")
+	}
+	return hints
+}
+
+// checkTargets lists the files to look at.
+func checkTargets(c *cli.Context) ([]checkTarget, error) {
+	if c.Bool("staged") {
+		if c.NArg() > 0 {
+			return nil, &usageError{msg: "--staged takes no PATH", hint: "run 'sv check --help' for usage"}
+		}
+		repo, err := gitrepo.Open(".")
+		if err != nil {
+			return nil, err
+		}
+		files, err := repo.Staged()
+		if err != nil {
+			return nil, err
+		}
+		var out []checkTarget
+		for _, f := range files {
+			out = append(out, checkTarget{name: f, abs: filepath.Join(repo.Root, f), read: func() ([]byte, error) { return repo.StagedBlob(f) }})
+		}
+		return out, nil
+	}
+	fileTarget := func(name string, explicit bool) checkTarget {
+		abs, _ := filepath.Abs(name)
+		return checkTarget{name: name, abs: abs, explicit: explicit, read: func() ([]byte, error) { return readInput(name) }}
+	}
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		args = []string{"."}
+	}
+	var out []checkTarget
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a, unwrapPathError(err))
+		}
+		if !fi.IsDir() {
+			out = append(out, fileTarget(a, true))
+			continue
+		}
+		files, err := treeFiles(a)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			out = append(out, fileTarget(f, false))
+		}
+	}
+	return out, nil
+}
+
+// treeFiles lists the files under dir as git sees them, or by walking the
+// directory outside a repository; paths are relative to the current
+// directory.
+func treeFiles(dir string) ([]string, error) {
+	repo, err := gitrepo.Open(dir)
+	if err == nil {
+		files, err := repo.Files()
+		if err != nil {
+			return nil, err
+		}
+		absDir, _ := filepath.Abs(dir)
+		cwd, _ := os.Getwd()
+		var out []string
+		for _, f := range files {
+			abs := filepath.Join(repo.Root, filepath.FromSlash(f))
+			if r, err := filepath.Rel(absDir, abs); err != nil || strings.HasPrefix(r, "..") {
+				continue
+			}
+			rel, err := filepath.Rel(cwd, abs)
+			if err != nil {
+				rel = abs
+			}
+			out = append(out, rel)
+		}
+		return out, nil
+	}
+	if !errors.Is(err, gitrepo.ErrNotRepo) {
+		return nil, err
+	}
+	var out []string
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func isYAMLName(name string) bool {
+	ext := strings.ToLower(filepath.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func isSopsConfig(name string) bool {
+	b := filepath.Base(name)
+	return b == ".sops.yaml" || b == ".sops.yml"
+}
+
+// coveredBy returns the rule that makes file one that must be encrypted:
+// the first matching rule, if it has a path_regex.
+func coveredBy(cfg *sopsconfig.Config, file string) *sopsconfig.Rule {
+	if cfg == nil {
+		return nil
+	}
+	r, err := cfg.Match(file)
+	if err != nil || r.PathRegex == "" {
+		return nil
+	}
+	return r
+}
+
+func ruleSelection(r *sopsconfig.Rule) yamlwalk.Rules {
+	if r == nil {
+		return yamlwalk.Rules{}
+	}
+	return yamlwalk.Rules{
+		UnencryptedSuffix: r.UnencryptedSuffix, EncryptedSuffix: r.EncryptedSuffix,
+		UnencryptedRegex: r.UnencryptedRegex, EncryptedRegex: r.EncryptedRegex,
+		UnencryptedCommentRegex: r.UnencryptedCommentRegex, EncryptedCommentRegex: r.EncryptedCommentRegex,
+		MACOnlyEncrypted: r.MACOnlyEncrypted,
+	}
+}
+
+// checkFile adds t's problems to rep. Only a failure to run at all (not a
+// problem with the file) is returned as an error.
+func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t checkTarget) error {
+	if isSopsConfig(t.name) || !isYAMLName(t.name) && !t.explicit {
+		return nil
+	}
+	src, err := t.read()
+	if err != nil {
+		return err
+	}
+	encrypted := yamlwalk.IsEncrypted(src)
+	covered := coveredBy(cfg, t.abs)
+	if covered == nil && !encrypted || !isYAMLName(t.name) && !encrypted {
+		return nil
+	}
+	add := func(p checkProblem) {
+		p.File = t.name
+		rep.Problems = append(rep.Problems, p)
+	}
+	rep.Checked = append(rep.Checked, t.name)
+	info, err := yamlwalk.Inspect(src, ruleSelection(covered))
+	if err != nil {
+		if errors.Is(err, yamlwalk.ErrEmpty) {
+			return nil // nothing to protect
+		}
+		add(checkProblem{Kind: "invalid", Message: err.Error()})
+		return nil
+	}
+	var plain []yamlwalk.LeafInfo
+	for _, l := range info.Leaves {
+		if l.Plaintext() {
+			plain = append(plain, l)
+		}
+	}
+	if info.Metadata == nil {
+		var paths []string
+		for _, l := range plain {
+			paths = append(paths, l.Path)
+		}
+		msg := fmt.Sprintf("not encrypted, although %s covers it", covered)
+		if len(paths) > 0 {
+			msg += fmt.Sprintf(" (%d value(s) in plaintext: %s)", len(paths), listPaths(paths, 5))
+		}
+		add(checkProblem{Kind: "not-encrypted", Message: msg, Paths: paths})
+		return nil
+	}
+	for _, l := range plain {
+		add(checkProblem{Kind: "plaintext", Path: l.Path, Line: l.Line, Message: "value is in plaintext although the file's rules say it must be encrypted"})
+	}
+	var rule *sopsconfig.Rule
+	if cfg != nil {
+		rule, _ = cfg.Match(t.abs)
+	}
+	if rule != nil && len(rule.Recipients()) > 0 {
+		if msg := recipientDiff(rule, info.Metadata); msg != "" {
+			add(checkProblem{Kind: "recipients", Message: msg})
+		}
+	}
+	if kr.Empty() {
+		return nil
+	}
+	_, err = yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr})
+	var (
+		nk  *crypt.NoKeyError
+		mac *yamlwalk.MACError
+		ve  *yamlwalk.ValueError
+	)
+	switch {
+	case err == nil:
+		rep.MACChecked = append(rep.MACChecked, t.name)
+	case errors.As(err, &nk):
+		// Not ours to open: nothing more to verify.
+	case errors.As(err, &mac):
+		rep.MACChecked = append(rep.MACChecked, t.name)
+		add(checkProblem{Kind: "mac", Message: err.Error()})
+	case errors.As(err, &ve):
+		if !errors.Is(err, yamlwalk.ErrNotPlain) { // already reported as plaintext
+			add(checkProblem{Kind: "invalid", Path: ve.Path, Line: ve.Line, Message: ve.Err.Error()})
+		}
+	default:
+		add(checkProblem{Kind: "invalid", Message: err.Error()})
+	}
+	return nil
+}
+
+// recipientDiff compares a file's age recipients with its rule's, group by
+// group, and describes the difference ("" when they agree).
+func recipientDiff(rule *sopsconfig.Rule, m *yamlwalk.Metadata) string {
+	norm := func(s string) string {
+		if r, err := crypt.ParseRecipient(s, nil); err == nil {
+			s = r.String
+		}
+		// ssh keys may carry a comment; the key is what matters.
+		if f := strings.Fields(s); len(f) >= 2 && strings.HasPrefix(f[0], "ssh-") {
+			return f[0] + " " + f[1]
+		}
+		return strings.TrimSpace(s)
+	}
+	want := rule.KeyGroups
+	if len(want) != len(m.KeyGroups) {
+		return fmt.Sprintf("the file has %d key group(s), %s has %d", len(m.KeyGroups), rule, len(want))
+	}
+	var missing, extra []string
+	for i, g := range want {
+		w := map[string]bool{}
+		for _, r := range g {
+			w[norm(r)] = true
+		}
+		h := map[string]bool{}
+		for _, k := range m.KeyGroups[i].Age {
+			h[norm(k.Recipient)] = true
+		}
+		for r := range w {
+			if !h[r] {
+				missing = append(missing, abbrevRecipientForCheck(r))
+			}
+		}
+		for r := range h {
+			if !w[r] {
+				extra = append(extra, abbrevRecipientForCheck(r))
+			}
+		}
+	}
+	if len(missing) == 0 && len(extra) == 0 {
+		return ""
+	}
+	slices.Sort(missing)
+	slices.Sort(extra)
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "not encrypted to "+strings.Join(missing, ", "))
+	}
+	if len(extra) > 0 {
+		parts = append(parts, "still encrypted to "+strings.Join(extra, ", "))
+	}
+	return fmt.Sprintf("recipients differ from %s: %s", rule, strings.Join(parts, "; "))
+}
+
+// abbrevRecipientForCheck abbreviates long recipients (post-quantum ones run to thousands
+// of characters) for messages.
+func abbrevRecipientForCheck(r string) string {
+	if len(r) > 70 {
+		return r[:20] + "…" + r[len(r)-8:]
+	}
+	return r
+}

@@ -1,0 +1,447 @@
+package main
+
+// The CI side: hand decrypted values to a command as environment variables
+// or as a short-lived file, and extract single values (decrypt --extract).
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+func init() {
+	extraCommands = append(extraCommands, execEnvCommand(), execFileCommand())
+}
+
+func execEnvCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec-env",
+		Usage:     "run a command with a file's values as environment variables",
+		ArgsUsage: "FILE -- CMD [ARG...]",
+		Description: `Decrypts FILE and runs CMD with every value of the file added to its
+environment (overriding variables of the same name). Nothing is written to
+disk. CMD's exit status becomes sv's; signals sv receives (INT, TERM, HUP,
+QUIT) are passed on to CMD.
+
+Names: the path of each value, keys joined by '_' and upper-cased, every
+character other than A-Z and 0-9 turned into '_', list items adding their
+index, and --prefix in front:
+
+   db.password        -> DB_PASSWORD
+   api-keys.stripe    -> API_KEYS_STRIPE
+   hosts[1]           -> HOSTS_1
+
+Null values are left out. Values are the text of the YAML scalar (true,
+5432, the string itself). Two values that map to one name, a name starting
+with a digit, and a value containing a NUL byte are errors naming the
+paths; nothing is run then.
+
+Example:
+   sv exec-env secrets.yaml -- ./deploy.sh
+   sv exec-env --prefix APP_ values.prod.yaml -- sh -c 'echo "$APP_DB_HOST"'`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "prefix", Usage: "put `PREFIX` in front of every variable name"},
+		},
+		Action: execEnvAction,
+	}
+}
+
+func execFileCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "exec-file",
+		Usage:     "run a command with a file's plaintext in a short-lived private file",
+		ArgsUsage: "FILE -- CMD [ARG...]",
+		Description: `Decrypts FILE into a file named like it (mode 0600) in a new private
+directory (mode 0700, on /dev/shm where it exists, so in memory), runs CMD
+with every {} in its arguments replaced by that file's path, and removes
+the directory when CMD exits, whatever its exit status, and also when sv
+is interrupted (INT, TERM, HUP and QUIT are passed on to CMD, then the
+file is removed). CMD's exit status becomes sv's.
+
+With --fifo the plaintext goes through a named pipe instead and never
+sits in a file; every open of the pipe reads the whole plaintext once.
+Some programs cannot read from a pipe (they seek or check the size).
+
+Example:
+   sv exec-file values.prod.yaml -- helm upgrade app ./chart -f {}
+   sv exec-file --fifo kubeconfig.enc.yaml -- kubectl --kubeconfig {} get pods`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "fifo", Usage: "serve the plaintext through a named pipe instead of a file"},
+		},
+		Action: execFileAction,
+	}
+}
+
+// fileAndCommand splits FILE [--] CMD ARG... .
+func fileAndCommand(c *cli.Context) (string, []string, error) {
+	args := c.Args().Slice()
+	usage := &usageError{msg: c.Command.Name + " needs FILE -- CMD [ARG...]", hint: "run 'sv " + c.Command.Name + " --help' for usage"}
+	if len(args) < 2 {
+		return "", nil, usage
+	}
+	file, cmd := args[0], args[1:]
+	if cmd[0] == "--" {
+		cmd = cmd[1:]
+	}
+	if len(cmd) == 0 {
+		return "", nil, usage
+	}
+	return file, cmd, nil
+}
+
+func execEnvAction(c *cli.Context) error {
+	file, argv, err := fileAndCommand(c)
+	if err != nil {
+		return err
+	}
+	dec, err := decryptPath(file, false)
+	if err != nil {
+		return err
+	}
+	vars, err := envVars(dec.Text, c.String("prefix"))
+	if err != nil {
+		return fileError(file, err)
+	}
+	env := os.Environ()
+	for _, v := range vars {
+		env = append(env, v.name+"="+v.value)
+	}
+	stop := forwardSignals()
+	defer stop.release()
+	return runChild(c, argv, env, stop)
+}
+
+func execFileAction(c *cli.Context) error {
+	file, argv, err := fileAndCommand(c)
+	if err != nil {
+		return err
+	}
+	found := false
+	for _, a := range argv {
+		found = found || strings.Contains(a, "{}")
+	}
+	if !found {
+		return &usageError{msg: "exec-file needs {} in the command, where the plaintext file's path goes", hint: "e.g. sv exec-file values.yaml -- helm template ./chart -f {}"}
+	}
+	dec, err := decryptPath(file, false)
+	if err != nil {
+		return err
+	}
+	// Catch signals before any plaintext exists, so an interrupt can never
+	// leave it behind.
+	sigs := forwardSignals()
+	defer sigs.release()
+	dir, err := privateDir()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, filepath.Base(file))
+	if c.Bool("fifo") {
+		if err := syscall.Mkfifo(path, 0o600); err != nil {
+			return fmt.Errorf("creating a named pipe: %w", err)
+		}
+		go serveFIFO(path, dec.Text)
+	} else {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = f.Write(dec.Text)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("writing the plaintext file: %w", err)
+		}
+	}
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = strings.ReplaceAll(a, "{}", path)
+	}
+	return runChild(c, args, os.Environ(), sigs)
+}
+
+// privateDir makes a 0700 directory, in memory (/dev/shm) when possible.
+func privateDir() (string, error) {
+	base := os.TempDir()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "sv-exec-"); err == nil {
+			return d, nil
+		}
+	}
+	d, err := os.MkdirTemp(base, "sv-exec-")
+	if err != nil {
+		return "", fmt.Errorf("creating a private directory: %w", err)
+	}
+	return d, nil
+}
+
+// serveFIFO writes text to every reader that opens the pipe, until the
+// process exits (the directory is removed first; a blocked open then never
+// returns, which is fine for a process about to exit).
+func serveFIFO(path string, text []byte) {
+	for {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return
+		}
+		f.Write(text)
+		f.Close()
+	}
+}
+
+// signalForwarder holds signals that arrive while a child runs.
+type signalForwarder struct {
+	ch chan os.Signal
+}
+
+var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
+
+// forwardSignals starts catching the signals that would otherwise kill sv
+// before it could clean up.
+func forwardSignals() *signalForwarder {
+	s := &signalForwarder{ch: make(chan os.Signal, 8)}
+	signal.Notify(s.ch, forwardedSignals...)
+	return s
+}
+
+func (s *signalForwarder) release() { signal.Stop(s.ch) }
+
+// runChild runs argv with env and sv's standard streams, passes on signals,
+// and returns the child's exit status as sv's (128+N if signal N ended it).
+func runChild(c *cli.Context, argv, env []string, sigs *signalForwarder) error {
+	// A signal that came before the child exists ends sv now (after the
+	// caller's cleanup), as it would have without the handler.
+	select {
+	case s := <-sigs.ch:
+		return &exitError{code: 128 + int(s.(syscall.Signal))}
+	default:
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return &exitError{code: 127, err: fmt.Errorf("%s: command not found", argv[0])}
+		}
+		return &exitError{code: 126, err: fmt.Errorf("%s: %w", argv[0], unwrapPathError(err))}
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs.ch:
+				cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err := cmd.Wait()
+	close(done)
+	if err == nil {
+		return nil
+	}
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return err
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return &exitError{code: 128 + int(ws.Signal())}
+	}
+	return &exitError{code: ee.ExitCode()}
+}
+
+type envVar struct {
+	name, value, path string
+	merged            bool // came through a YAML merge key; explicit keys win
+}
+
+// envVars turns every non-null scalar of a YAML text into an environment
+// variable; see exec-env's help for the naming.
+func envVars(text []byte, prefix string) ([]envVar, error) {
+	docs, err := yamlDocs(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []envVar
+	byName := map[string]int{}
+	var walk func(n *yaml.Node, names []string, path yamlwalk.ValuePath, merged bool) error
+	add := func(v envVar) error {
+		if i, ok := byName[v.name]; ok {
+			if v.merged {
+				return nil // an explicit key (or an earlier merge) wins
+			}
+			if out[i].merged {
+				out[i] = v
+				return nil
+			}
+			return fmt.Errorf("%s and %s both become the environment variable %s", out[i].path, v.path, v.name)
+		}
+		byName[v.name] = len(out)
+		out = append(out, v)
+		return nil
+	}
+	walk = func(n *yaml.Node, names []string, path yamlwalk.ValuePath, merged bool) error {
+		switch n.Kind {
+		case yaml.AliasNode:
+			return walk(n.Alias, names, path, merged)
+		case yaml.ScalarNode:
+			if n.ShortTag() == "!!null" {
+				return nil
+			}
+			name := prefix + strings.Join(names, "_")
+			if len(names) == 0 || name == "" || name[0] >= '0' && name[0] <= '9' {
+				return fmt.Errorf("%s: %q is not a valid environment variable name (use --prefix)", path.String(), name)
+			}
+			if strings.IndexByte(n.Value, 0) >= 0 {
+				return fmt.Errorf("%s: the value contains a NUL byte, which an environment variable cannot hold", path.String())
+			}
+			return add(envVar{name: name, value: n.Value, path: path.String(), merged: merged})
+		case yaml.MappingNode:
+			// Explicit keys first, so merged (<<) ones only fill gaps.
+			for pass := 0; pass < 2; pass++ {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					k, v := n.Content[i], n.Content[i+1]
+					isMerge := k.Value == "<<" && k.ShortTag() == "!!merge"
+					if isMerge != (pass == 1) {
+						continue
+					}
+					if isMerge {
+						if err := walk(v, names, path, true); err != nil {
+							return err
+						}
+						continue
+					}
+					sub := append(path[:len(path):len(path)], yamlwalk.PathStep{Key: k.Value})
+					if err := walk(v, append(names[:len(names):len(names)], envComponent(k.Value)), sub, merged); err != nil {
+						return err
+					}
+				}
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := append(path[:len(path):len(path)], yamlwalk.PathStep{Index: i, IsIndex: true})
+				if merged && c.Kind == yaml.AliasNode {
+					// <<: [*a, *b] lists the maps to merge.
+					if err := walk(c, names, path, true); err != nil {
+						return err
+					}
+					continue
+				}
+				if err := walk(c, append(names[:len(names):len(names)], strconv.Itoa(i)), p, merged); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, d := range docs {
+		if err := walk(d, nil, nil, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// envComponent upper-cases a key and turns everything but A-Z and 0-9
+// into '_'.
+func envComponent(k string) string {
+	var b strings.Builder
+	for _, r := range strings.ToUpper(k) {
+		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// yamlDocs parses every document's root node.
+func yamlDocs(text []byte) ([]*yaml.Node, error) {
+	dec := yaml.NewDecoder(strings.NewReader(string(text)))
+	var out []*yaml.Node
+	for {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return out, nil
+			}
+			return nil, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		if len(n.Content) == 1 {
+			out = append(out, n.Content[0])
+		}
+	}
+}
+
+// extractValue returns the value at path (sv's db.password or sops's
+// ["db"]["password"]) of the first document: a string as it is, without a
+// line break (like sops), other scalars with one, and a mapping or list as
+// YAML.
+func extractValue(text []byte, path string) ([]byte, error) {
+	p, err := yamlwalk.ParseValuePath(path)
+	if err != nil {
+		return nil, &usageError{msg: err.Error(), hint: `write the path as db.password, hosts[0] or ["db"]["password"]`}
+	}
+	docs, err := yamlDocs(text)
+	if err != nil {
+		return nil, err
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("%s: not found (the file is empty)", p)
+	}
+	n := docs[0]
+	for i, st := range p {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next *yaml.Node
+		switch {
+		case st.IsIndex && n.Kind == yaml.SequenceNode:
+			if st.Index >= 0 && st.Index < len(n.Content) {
+				next = n.Content[st.Index]
+			}
+		case !st.IsIndex && n.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == st.Key {
+					next = n.Content[j+1]
+				}
+			}
+		}
+		if next == nil {
+			return nil, fmt.Errorf("%s: not found in the file", p[:i+1])
+		}
+		n = next
+	}
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode {
+		if n.ShortTag() == "!!str" {
+			return []byte(n.Value), nil
+		}
+		return []byte(n.Value + "\n"), nil
+	}
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(4)
+	if err := enc.Encode(n); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}
