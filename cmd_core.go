@@ -47,6 +47,7 @@ Example:
 			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result to `FILE` instead of in place (one input only)"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "add values to an encrypted file even if its MAC does not verify"},
+			&cli.BoolFlag{Name: "encrypt-comments", Usage: "encrypt comments too, as sops does (default: comments stay readable; also sv_encrypt_comments: true in a creation rule)"},
 		}, ruleFlags...),
 		Action: encryptAction,
 	}
@@ -97,11 +98,12 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	}
 	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
 	if !yamlwalk.IsEncrypted(src) {
-		rule, groups, threshold, err := creationRule(c, file)
+		rule, groups, threshold, comments, err := creationRuleFull(c, file)
 		if err != nil {
 			return err
 		}
 		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
+		opt.EncryptComments = comments || c.Bool("encrypt-comments")
 	}
 	res, err := yamlwalk.Encrypt(src, opt)
 	if err != nil {
@@ -142,26 +144,29 @@ func listPaths(paths []string, max int) string {
 // flags first, then SOPS_AGE_RECIPIENTS, then .sops.yaml. Selection flags
 // override the rule's.
 func creationRule(c *cli.Context, file string) (yamlwalk.Rules, [][]crypt.Recipient, int, error) {
-	var (
-		rules     yamlwalk.Rules
-		groups    [][]string
-		threshold int
-	)
+	r, g, t, _, err := creationRuleFull(c, file)
+	return r, g, t, err
+}
+
+// creationRuleFull is creationRule that also says whether the rule asks for
+// comments to be encrypted (sv_encrypt_comments).
+func creationRuleFull(c *cli.Context, file string) (rules yamlwalk.Rules, _ [][]crypt.Recipient, threshold int, encryptComments bool, _ error) {
+	var groups [][]string
 	flagRecipients := c.StringSlice("age")
 	envRecipients := os.Getenv("SOPS_AGE_RECIPIENTS")
 	needConfig := len(flagRecipients) == 0 && envRecipients == ""
 	cfgPath, err := sopsconfig.Find(".", c.String("config"))
 	if err != nil && (needConfig || !errors.Is(err, sopsconfig.ErrNotFound)) {
-		return rules, nil, 0, err
+		return rules, nil, 0, false, err
 	}
 	if err == nil {
 		cfg, err := sopsconfig.Load(cfgPath)
 		if err != nil {
-			return rules, nil, 0, err
+			return rules, nil, 0, false, err
 		}
 		rule, err := cfg.Match(file)
 		if err != nil && needConfig {
-			return rules, nil, 0, err
+			return rules, nil, 0, false, err
 		}
 		if rule != nil {
 			rules = yamlwalk.Rules{
@@ -170,9 +175,9 @@ func creationRule(c *cli.Context, file string) (yamlwalk.Rules, [][]crypt.Recipi
 				UnencryptedCommentRegex: rule.UnencryptedCommentRegex, EncryptedCommentRegex: rule.EncryptedCommentRegex,
 				MACOnlyEncrypted: rule.MACOnlyEncrypted,
 			}
-			groups, threshold = rule.KeyGroups, rule.ShamirThreshold
+			groups, threshold, encryptComments = rule.KeyGroups, rule.ShamirThreshold, rule.EncryptComments
 			if needConfig && len(rule.Recipients()) == 0 {
-				return rules, nil, 0, fmt.Errorf("%s in %s names no age recipients", rule, cfgPath)
+				return rules, nil, 0, false, fmt.Errorf("%s in %s names no age recipients", rule, cfgPath)
 			}
 		}
 	}
@@ -190,18 +195,18 @@ func creationRule(c *cli.Context, file string) (yamlwalk.Rules, [][]crypt.Recipi
 	for _, g := range groups {
 		rs, err := crypt.ParseRecipients(g, keyEnv().PluginUI)
 		if err != nil {
-			return rules, nil, 0, err
+			return rules, nil, 0, false, err
 		}
 		parsed = append(parsed, rs)
 		all = append(all, rs...)
 	}
 	if err := crypt.CheckMix(all); err != nil {
-		return rules, nil, 0, err
+		return rules, nil, 0, false, err
 	}
 	if len(all) == 0 {
-		return rules, nil, 0, errors.New("no recipients to encrypt to")
+		return rules, nil, 0, false, errors.New("no recipients to encrypt to")
 	}
-	return rules, parsed, threshold, nil
+	return rules, parsed, threshold, encryptComments, nil
 }
 
 func overrideRules(c *cli.Context, r *yamlwalk.Rules) bool {

@@ -41,7 +41,8 @@ func cmdFlipENC(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // replace FILE REGEXP REPLACEMENT rewrites FILE (Go regexp syntax, $1 for
-// groups); it fails if nothing matched.
+// groups, \n in the replacement for a line break); it fails if nothing
+// matched.
 func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 || neg {
 		ts.Fatalf("usage: replace FILE REGEXP REPLACEMENT")
@@ -54,7 +55,8 @@ func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
 	if !re.Match(b) {
 		ts.Fatalf("replace: no match for %q in %s", args[1], args[0])
 	}
-	ts.Check(os.WriteFile(name, re.ReplaceAll(b, []byte(args[2])), 0o644))
+	repl := strings.ReplaceAll(args[2], `\n`, "\n")
+	ts.Check(os.WriteFile(name, re.ReplaceAll(b, []byte(repl)), 0o644))
 }
 
 var encRe = regexp.MustCompile(`ENC\[AES256_GCM,[^\]]*\]`)

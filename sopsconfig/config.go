@@ -45,6 +45,9 @@ type Rule struct {
 	UnencryptedCommentRegex string `yaml:"unencrypted_comment_regex"`
 	EncryptedCommentRegex   string `yaml:"encrypted_comment_regex"`
 	MACOnlyEncrypted        bool   `yaml:"mac_only_encrypted"`
+	// EncryptComments is sv's own key (sops ignores unknown keys): encrypt
+	// comments as sops does instead of keeping them readable.
+	EncryptComments bool `yaml:"sv_encrypt_comments"`
 }
 
 // Recipients lists the rule's recipients across its key groups.

@@ -95,13 +95,13 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	unit := f.indentUnit()
 	anchorValues := map[string][]byte{}
 	seqs := map[*yaml.Node]*seqComments{}
-	err = f.walk(false, func(l *Leaf) error {
+	err = f.walkWith(false, meta.Rules.usesComments(), func(l *Leaf) error {
 		n := l.Node
 		if n.Kind == yaml.AliasNode {
 			return nil
 		}
 		aad := crypt.AAD(l.Keys)
-		should := meta.Rules.ShouldEncrypt(l.Keys, nil)
+		should := meta.Rules.ShouldEncrypt(l.Keys, l.Comments)
 		if l.Seq != nil {
 			if seqs[l.Seq] == nil {
 				seqs[l.Seq] = &seqComments{key: l.SeqKey}

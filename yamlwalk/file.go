@@ -99,6 +99,10 @@ type EncryptOptions struct {
 	Now       time.Time
 	// Stash, if set, is consulted before encrypting a value.
 	Stash Stash
+	// EncryptComments encrypts comments too, as sops does (they stay
+	// plaintext by default). A file that already has encrypted comments
+	// keeps having its new comments encrypted.
+	EncryptComments bool
 
 	// Set by Reencrypt: the data key and key groups to use for a plaintext
 	// input instead of fresh ones.
@@ -282,7 +286,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	res := &Result{}
 	states := map[*yaml.Node]*leafState{}
 	var edits []edit
-	err = f.walk(false, func(l *Leaf) error {
+	err = f.walkWith(false, rules.usesComments(), func(l *Leaf) error {
 		if l.Node.Kind == yaml.AliasNode {
 			return f.materializeAlias(l, c, rules, states, opt.Stash, &edits, res)
 		}
@@ -296,7 +300,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 			return nil
 		}
 		aad := crypt.AAD(l.Keys)
-		should := rules.ShouldEncrypt(l.Keys, nil)
+		should := rules.ShouldEncrypt(l.Keys, l.Comments)
 		if typ == crypt.TypeStr && crypt.IsENC(l.Node.Value) || isAliasCopy(l.Node) {
 			if meta == nil {
 				return &ValueError{Path: l.Path, Line: l.Node.Line, Err: errors.New("value looks encrypted but the file has no sops metadata")}
@@ -348,6 +352,14 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		return nil, err
 	}
 	res.Warnings = f.aliasWarnings(states)
+	if opt.EncryptComments || meta != nil && f.hasEncryptedComments() {
+		ce, err := f.encryptComments(c, &rules)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, ce...)
+		res.Encrypted += len(ce)
+	}
 	if meta != nil {
 		if !opt.IgnoreMAC {
 			if err := f.verifyMAC(c, meta, states, true); err != nil {

@@ -52,11 +52,11 @@ func Inspect(src []byte, rules Rules) (*Info, error) {
 	} else if err := rules.Compile(); err != nil {
 		return nil, err
 	}
-	err = f.walk(false, func(l *Leaf) error {
+	err = f.walkWith(false, rules.usesComments(), func(l *Leaf) error {
 		if l.Node.Kind == yaml.AliasNode {
 			return nil
 		}
-		li := LeafInfo{Path: l.Path, Keys: l.Keys, Line: l.Node.Line, Doc: l.Doc, ShouldEncrypt: rules.ShouldEncrypt(l.Keys, nil)}
+		li := LeafInfo{Path: l.Path, Keys: l.Keys, Line: l.Node.Line, Doc: l.Doc, ShouldEncrypt: rules.ShouldEncrypt(l.Keys, l.Comments)}
 		switch {
 		case l.Node.ShortTag() == "!!null":
 			li.Null = true

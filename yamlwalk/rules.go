@@ -88,3 +88,13 @@ func (r *Rules) ShouldEncrypt(keys []string, comments []string) bool {
 	}
 	return r.EncryptedSuffix == "" && r.EncryptedRegex == "" && r.EncryptedCommentRegex == ""
 }
+
+// matchesCommentRegex reports whether a comment is itself a selection marker
+// (sops leaves a comment that matches a comment regex in clear).
+func (r *Rules) matchesCommentRegex(comment string) bool {
+	return r.unencCommentRe != nil && r.unencCommentRe.MatchString(comment) ||
+		r.encCommentRe != nil && r.encCommentRe.MatchString(comment)
+}
+
+// usesComments reports whether the rules look at comments at all.
+func (r *Rules) usesComments() bool { return r.unencCommentRe != nil || r.encCommentRe != nil }

@@ -132,6 +132,12 @@ func (s *source) scalarSpan(n *yaml.Node, off, parentIndent int, flow bool) (spa
 	}
 	sp.val = i
 	style := n.Style &^ (yaml.TaggedStyle | yaml.FlowStyle)
+	if style == 0 && n.Value == "" && n.Tag != "!!str" {
+		// An empty (null) value has no text; the node's position is that
+		// of what follows.
+		sp.start, sp.val, sp.end = off, off, off
+		return sp, nil
+	}
 	var err error
 	switch style {
 	case yaml.DoubleQuotedStyle:

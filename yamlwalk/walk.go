@@ -44,6 +44,7 @@ type aliasRef struct {
 type Doc struct {
 	Root      *yaml.Node // a mapping, or nil for an empty document
 	startLine int        // the line the document starts on (its "---", if any)
+	node      *yaml.Node // the document node: it holds the comments around the root
 	end       int        // where the document's content ends: the next marker or EOF
 	sopsKey   *yaml.Node // the top-level "sops" key, if present
 	sopsVal   *yaml.Node
@@ -104,7 +105,7 @@ func parse(b []byte, shrink bool) (*File, error) {
 		if err != nil {
 			return nil, yamlError(err)
 		}
-		d := &Doc{startLine: n.Line}
+		d := &Doc{startLine: n.Line, node: &n}
 		if len(n.Content) == 1 {
 			root := n.Content[0]
 			switch {
@@ -269,6 +270,10 @@ type Leaf struct {
 	Alias bool
 	// AliasOf is the alias node an expanded walk came through to a scalar.
 	AliasOf *yaml.Node
+	// Comments is the comment stack sops's comment regexes look at: the
+	// comments just before each key or item on the way down (filled only
+	// when the walk asks for them).
+	Comments []string
 	// Seq is the sequence holding the leaf and SeqKey the mapping key that
 	// holds the sequence (nil if it is not a mapping value).
 	Seq, SeqKey *yaml.Node
@@ -278,11 +283,16 @@ type Leaf struct {
 // sops key is skipped. With expand, aliases are followed (as sops reads
 // them); without, alias nodes are skipped and recorded.
 func (f *File) walk(expand bool, fn func(*Leaf) error) error {
+	return f.walkWith(expand, false, fn)
+}
+
+// walkWith is walk that can also fill in each leaf's comment stack.
+func (f *File) walkWith(expand, comments bool, fn func(*Leaf) error) error {
 	for di, d := range f.Docs {
 		if d.Root == nil {
 			continue
 		}
-		w := walker{f: f, doc: di, expand: expand, fn: fn}
+		w := walker{f: f, doc: di, expand: expand, fn: fn, comments: comments}
 		if err := w.mapping(d.Root, nil, "", false, true, false); err != nil {
 			return err
 		}
@@ -297,6 +307,35 @@ type walker struct {
 	fn     func(*Leaf) error
 	// Set by the mapping being walked, for sequence values.
 	key *yaml.Node
+	// comments: keep the comment stack in stack.
+	comments bool
+	stack    []string
+}
+
+// push adds the comments of one key or item to the stack and returns the
+// length to pop back to.
+func (w *walker) push(nodes ...*yaml.Node) int {
+	n := len(w.stack)
+	if !w.comments {
+		return n
+	}
+	for _, x := range nodes {
+		for _, c := range []string{x.HeadComment, x.LineComment} {
+			for _, l := range strings.Split(c, "\n") {
+				if l = strings.TrimSpace(l); strings.HasPrefix(l, "#") {
+					w.stack = append(w.stack, l[1:])
+				}
+			}
+		}
+	}
+	return n
+}
+
+func (w *walker) leafComments() []string {
+	if len(w.stack) == 0 {
+		return nil
+	}
+	return append([]string(nil), w.stack...)
 }
 
 func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, alias bool) error {
@@ -308,9 +347,11 @@ func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, al
 		}
 		sub := append(keys[:len(keys):len(keys)], k.Value)
 		w.key = k
+		mark := w.push(k, v)
 		if err := w.value(v, sub, joinPath(path, k.Value), flow, n.Column-1, false, alias); err != nil {
 			return err
 		}
+		w.stack = w.stack[:mark]
 	}
 	return nil
 }
@@ -318,24 +359,27 @@ func (w *walker) mapping(n *yaml.Node, keys []string, path string, flow, top, al
 func (w *walker) value(v *yaml.Node, keys []string, path string, flow bool, indent int, inSeq, alias bool) error {
 	switch v.Kind {
 	case yaml.ScalarNode:
-		return w.fn(&Leaf{Doc: w.doc, Node: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq, Alias: alias})
+		return w.fn(&Leaf{Doc: w.doc, Node: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq, Alias: alias, Comments: w.leafComments()})
 	case yaml.MappingNode:
 		return w.mapping(v, keys, path, flow, false, alias)
 	case yaml.SequenceNode:
 		fl := flow || v.Style&yaml.FlowStyle != 0
 		owner := w.key
 		for i, c := range v.Content {
+			mark := w.push(c)
 			if c.Kind == yaml.ScalarNode {
-				err := w.fn(&Leaf{Doc: w.doc, Node: c, Keys: keys, Path: path + "[" + strconv.Itoa(i) + "]", Flow: fl, Indent: v.Column - 1, InSeq: true, Alias: alias, Seq: v, SeqKey: owner})
+				err := w.fn(&Leaf{Doc: w.doc, Node: c, Keys: keys, Path: path + "[" + strconv.Itoa(i) + "]", Flow: fl, Indent: v.Column - 1, InSeq: true, Alias: alias, Seq: v, SeqKey: owner, Comments: w.leafComments()})
 				if err != nil {
 					return err
 				}
+				w.stack = w.stack[:mark]
 				continue
 			}
 			w.key = nil
 			if err := w.value(c, keys, path+"["+strconv.Itoa(i)+"]", fl, v.Column-1, true, alias); err != nil {
 				return err
 			}
+			w.stack = w.stack[:mark]
 		}
 	case yaml.AliasNode:
 		if !w.expand {

@@ -1,0 +1,208 @@
+package yamlwalk
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// Comments are plaintext in sv's files by default. With encryption of
+// comments on, each comment is encrypted the way sops does it: the text after
+// "#" as a value of type comment, bound to the path of the branch sops
+// attaches the comment to, written as "#ENC[…]" in place.
+
+// commentRef is one comment line as sops sees it, in sops's order.
+type commentRef struct {
+	text string   // the line from "#" on, trailing blanks trimmed
+	keys []string // the path of the branch holding it
+}
+
+// commentOrder lists every comment line in the order and with the paths
+// sops's YAML store gives them (stores/yaml/store.go, appendYamlNodeToTreeBranch).
+func (f *File) commentOrder() []commentRef {
+	var out []commentRef
+	add := func(c string, keys []string) {
+		for _, l := range strings.Split(c, "\n") {
+			if l = strings.TrimRight(l, " \t\r"); strings.HasPrefix(strings.TrimSpace(l), "#") {
+				out = append(out, commentRef{strings.TrimSpace(l), keys})
+			}
+		}
+	}
+	var mapping, seq func(n *yaml.Node, keys []string, handled, top bool)
+	value := func(v *yaml.Node, keys []string) {
+		switch v.Kind {
+		case yaml.MappingNode:
+			mapping(v, keys, false, false)
+		case yaml.SequenceNode:
+			seq(v, keys, false, false)
+		}
+	}
+	mapping = func(n *yaml.Node, keys []string, handled, top bool) {
+		if !handled {
+			add(n.HeadComment, keys)
+			add(n.LineComment, keys)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if top && k.Value == "sops" {
+				continue
+			}
+			add(k.HeadComment, keys)
+			add(k.LineComment, keys)
+			sub := append(keys[:len(keys):len(keys)], k.Value)
+			if v.Kind == yaml.ScalarNode || v.Kind == yaml.AliasNode {
+				add(v.HeadComment, keys)
+				add(v.LineComment, keys)
+				add(v.FootComment, keys)
+			} else {
+				value(v, sub)
+			}
+			add(k.FootComment, keys)
+		}
+		if !handled {
+			add(n.FootComment, keys)
+		}
+	}
+	seq = func(n *yaml.Node, keys []string, handled, _ bool) {
+		if !handled {
+			add(n.HeadComment, keys)
+			add(n.LineComment, keys)
+		}
+		for _, c := range n.Content {
+			add(c.HeadComment, keys)
+			add(c.LineComment, keys)
+			switch c.Kind {
+			case yaml.MappingNode:
+				mapping(c, keys, true, false)
+			case yaml.SequenceNode:
+				seq(c, keys, true, false)
+			}
+			add(c.FootComment, keys)
+		}
+		if !handled {
+			add(n.FootComment, keys)
+		}
+	}
+	for _, d := range f.Docs {
+		add(d.node.HeadComment, nil)
+		add(d.node.LineComment, nil)
+		if d.Root != nil {
+			mapping(d.Root, nil, false, true)
+		}
+		add(d.node.FootComment, nil)
+	}
+	return out
+}
+
+// commentToken is a comment found in the text.
+type commentToken struct {
+	off, end int // from "#" to the end of the line's content
+	text     string
+}
+
+// commentTokens finds the comments of the text: a "#" at the start of a line
+// or after a blank, outside every scalar.
+func (f *File) commentTokens() ([]commentToken, error) {
+	spans, err := f.allScalarSpans()
+	if err != nil {
+		return nil, err
+	}
+	b := f.src.b
+	var out []commentToken
+	si := 0
+	for i := 0; i < len(b); i++ {
+		if b[i] != '#' || (i > 0 && b[i-1] != ' ' && b[i-1] != '\t' && b[i-1] != '\n') {
+			continue
+		}
+		for si < len(spans) && spans[si][1] <= i {
+			si++
+		}
+		if si < len(spans) && spans[si][0] <= i {
+			continue
+		}
+		end := contentEnd(b, i, f.src.lineEnd(i))
+		out = append(out, commentToken{off: i, end: end, text: strings.TrimRight(string(b[i:end]), " \t")})
+		i = end
+	}
+	return out, nil
+}
+
+// allScalarSpans returns the sorted byte ranges of every scalar (keys and
+// values) of every document, the sops block included.
+func (f *File) allScalarSpans() ([][2]int, error) {
+	var spans [][2]int
+	var rec func(n *yaml.Node, indent int, flow bool) error
+	rec = func(n *yaml.Node, indent int, flow bool) error {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			off, err := f.src.offset(n.Line, n.Column)
+			if err != nil {
+				return err
+			}
+			sp, err := f.src.scalarSpan(n, off, indent, flow)
+			if err != nil {
+				return err
+			}
+			spans = append(spans, [2]int{sp.start, sp.end})
+		case yaml.MappingNode, yaml.SequenceNode:
+			fl := flow || n.Style&yaml.FlowStyle != 0
+			for _, c := range n.Content {
+				if err := rec(c, n.Column-1, fl); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, d := range f.Docs {
+		if d.Root != nil {
+			if err := rec(d.Root, 0, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i][0] < spans[j][0] })
+	return spans, nil
+}
+
+// encryptComments encrypts every plaintext comment the rules select, as
+// sops would, and returns the edits.
+func (f *File) encryptComments(c *crypt.Cipher, rules *Rules) ([]edit, error) {
+	tokens, err := f.commentTokens()
+	if err != nil {
+		return nil, err
+	}
+	var edits []edit
+	ti := 0
+	for _, ref := range f.commentOrder() {
+		j := ti
+		for j < len(tokens) && tokens[j].text != ref.text {
+			j++
+		}
+		if j == len(tokens) {
+			continue // not found in order: leave it (sops warns, nothing breaks)
+		}
+		tok := tokens[j]
+		ti = j + 1
+		if strings.HasPrefix(tok.text, "#ENC[") || !rules.ShouldEncrypt(ref.keys, nil) || rules.matchesCommentRegex(tok.text[1:]) {
+			continue
+		}
+		pt := f.src.b[tok.off+1 : tok.end]
+		if len(pt) == 0 {
+			continue
+		}
+		enc, err := c.Encrypt(pt, crypt.TypeComment, crypt.AAD(ref.keys), nil)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, edit{tok.off, tok.end, "#" + enc})
+	}
+	return edits, nil
+}
+
+// hasEncryptedComments reports whether the file holds any #ENC[…] comment.
+func (f *File) hasEncryptedComments() bool {
+	return strings.Contains(string(f.src.b), "#ENC[AES256_GCM,") || strings.Contains(string(f.src.b), "#"+phPrefix)
+}
