@@ -68,7 +68,7 @@ func TestInstallConflict(t *testing.T) {
 	exe := filepath.Join(t.TempDir(), "sv")
 	for _, c := range []struct{ dir, manifest string }{
 		{"secrets", "name: secrets\nversion: 4.7.4\n"},               // helm-secrets
-		{"helm-secrets", "name: \"secrets\"\n"},                       // same name, other directory
+		{"helm-secrets", "name: \"secrets\"\n"},                      // same name, other directory
 		{"secrets-getter", "apiVersion: v1\nname: secrets-getter\n"}, // helm-secrets' Helm 4 getter
 	} {
 		plugins := t.TempDir()

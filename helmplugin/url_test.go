@@ -44,7 +44,7 @@ func TestParseRef(t *testing.T) {
 
 func TestParseRefErrors(t *testing.T) {
 	tests := []struct {
-		href, want string
+		href, want  string
 		unsupported bool
 	}{
 		{"values.yaml", "not a secrets:// URL", false},
