@@ -307,9 +307,10 @@ already is leaves the file untouched.
 
 With VALUE "-" the value is read from standard input: use that for
 secrets, since command-line arguments are visible to other users in ps
-and end up in shell history. A value read from standard input loses its
-final newline if it is its only one (so "echo secret |" works); multi-line
-input is kept as it is.
+and end up in shell history. On a terminal sv asks for the value without
+echoing it. A value read from a pipe or file loses its final newline if
+it is its only one (so "echo secret |" works); multi-line input is kept
+as it is.
 
 Values are strings unless --type says otherwise.
 
@@ -341,11 +342,22 @@ func setAction(c *cli.Context) error {
 		return &usageError{msg: fmt.Sprintf("unknown --type %q (want str, int, float or bool)", typ)}
 	}
 	if value == "-" {
-		b, err := io.ReadAll(c.App.Reader)
-		if err != nil {
-			return fmt.Errorf("reading the value from standard input: %w", err)
+		if f, ok := c.App.Reader.(*os.File); ok && isTerminalReader(f) {
+			// Typed by hand: one line, not echoed.
+			fmt.Fprintf(c.App.ErrWriter, "sv: value for %s (not shown; end with Enter): ", path)
+			b, err := term.ReadPassword(int(f.Fd()))
+			fmt.Fprintln(c.App.ErrWriter)
+			if err != nil {
+				return fmt.Errorf("reading the value from the terminal: %w", err)
+			}
+			value = string(b)
+		} else {
+			b, err := io.ReadAll(c.App.Reader)
+			if err != nil {
+				return fmt.Errorf("reading the value from standard input: %w", err)
+			}
+			value = trimSingleNewline(string(b))
 		}
-		value = trimSingleNewline(string(b))
 	}
 	return changeValue(c, file, func(text []byte) ([]byte, error) {
 		return yamlwalk.SetValue(text, path, typ, value)

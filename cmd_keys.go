@@ -606,21 +606,30 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	if len(parsed) > 1 {
 		thresh = meta.ShamirThreshold
 	}
-	res, err := yamlwalk.Encrypt(dec.Text, yamlwalk.EncryptOptions{Rules: meta.Rules, KeyGroups: parsed, ShamirThreshold: thresh, Now: time.Now()})
+	// The new data key is made here rather than inside Encrypt so the
+	// result can be checked with it: no second unwrap (a second touch of a
+	// hardware key), and a check even when the caller removed themselves.
+	key, err := crypt.NewDataKey()
 	if err != nil {
 		return nil, err
 	}
-	// Check the result with the keys at hand, unless they were just
-	// removed from it.
-	if back, err := yamlwalk.Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: kr}); err == nil {
-		if !bytes.Equal(back.Text, dec.Text) {
-			return nil, errors.New("the re-encrypted file would not decrypt to the same text; nothing written (please report this)")
-		}
-	} else {
-		var nk *crypt.NoKeyError
-		if !errors.As(err, &nk) {
-			return nil, fmt.Errorf("the re-encrypted file does not decrypt; nothing written (please report this): %w", err)
-		}
+	wrapped, err := crypt.WrapKeyGroups(key, parsed, thresh)
+	if err != nil {
+		return nil, err
+	}
+	fresh := &yamlwalk.Decrypted{Key: key, Metadata: &yamlwalk.Metadata{
+		KeyGroups: wrapped, Grouped: len(wrapped) > 1, ShamirThreshold: thresh, Rules: meta.Rules, Version: yamlwalk.FormatVersion,
+	}}
+	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now()})
+	if err != nil {
+		return nil, err
+	}
+	back, err := yamlwalk.Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: fixedKey(key)})
+	if err != nil {
+		return nil, fmt.Errorf("the re-encrypted file does not decrypt; nothing written (please report this): %w", err)
+	}
+	if !bytes.Equal(back.Text, dec.Text) {
+		return nil, errors.New("the re-encrypted file would not decrypt to the same text; nothing written (please report this)")
 	}
 	reportResult(c.App.ErrWriter, file, res)
 	if _, err := writeEdited(file, src, res.Out); err != nil {
@@ -628,6 +637,11 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	}
 	return res, nil
 }
+
+// fixedKey is a KeySource that knows the data key already.
+type fixedKey []byte
+
+func (k fixedKey) DataKey([]crypt.KeyGroup, int) ([]byte, error) { return k, nil }
 
 func statusCommand() *cli.Command {
 	return &cli.Command{

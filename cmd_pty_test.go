@@ -235,3 +235,22 @@ func TestUpdatekeysConfirm(t *testing.T) {
 		t.Error("bob was not added")
 	}
 }
+
+// sv set FILE PATH - on a terminal asks for the value without echoing it.
+func TestSetPromptsOnTerminal(t *testing.T) {
+	f := newSvFixture(t)
+	p := startOnPTY(t, f.command("set", "values.yaml", "db.password", "-"))
+	p.expect(`sv: value for db.password \(not shown; end with Enter\): `)
+	p.send("typed s3cret\r")
+	p.expect(`sv: values.yaml: set db.password`)
+	if err := p.wait(); err != nil {
+		t.Fatalf("sv set: %v\n%s", err, p.output())
+	}
+	if strings.Contains(p.output(), "s3cret") {
+		t.Error("the value was echoed")
+	}
+	out, err := f.command("decrypt", "values.yaml").Output()
+	if err != nil || !strings.Contains(string(out), "password: typed s3cret\n") {
+		t.Errorf("after set: %s, %v", out, err)
+	}
+}
