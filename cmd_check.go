@@ -36,7 +36,7 @@ already encrypted, for:
    plaintext      an encrypted file holds a value its rules say must be
                   encrypted
    recipients     the file's age recipients differ from its rule's (stale
-                  after a team change: run 'sops updatekeys FILE')
+                  after a team change: run 'sv updatekeys FILE')
    mac            the MAC does not match the values (checked only when a key
                   that opens the file is available)
    invalid        the file is not YAML sv can read
@@ -165,7 +165,7 @@ func checkHints(ps []checkProblem) []string {
 		hints = append(hints, "encrypt with 'sv encrypt FILE' (values already encrypted keep their ciphertext)")
 	}
 	if kinds["recipients"] {
-		hints = append(hints, "re-wrap the data key for the rule's recipients with 'sops updatekeys FILE', and rotate it if someone was removed")
+		hints = append(hints, "re-wrap the data key for the rule's recipients with 'sv updatekeys FILE' (or 'sops updatekeys FILE'), then 'sv rotate FILE' if someone was removed")
 	}
 	if kinds["mac"] {
 		hints = append(hints, "a MAC mismatch means the file was edited without sv or sops; check its history before trusting it")
@@ -327,7 +327,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 		if errors.Is(err, yamlwalk.ErrEmpty) {
 			return nil // nothing to protect
 		}
-		add(checkProblem{Kind: "invalid", Message: err.Error()})
+		add(invalidProblem(err))
 		return nil
 	}
 	var plain []yamlwalk.LeafInfo
@@ -382,9 +382,19 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 			add(checkProblem{Kind: "invalid", Path: ve.Path, Line: ve.Line, Message: ve.Err.Error()})
 		}
 	default:
-		add(checkProblem{Kind: "invalid", Message: err.Error()})
+		add(invalidProblem(err))
 	}
 	return nil
+}
+
+// invalidProblem reports a file sv cannot read, with the line and path
+// split out where the error has them.
+func invalidProblem(err error) checkProblem {
+	var se *yamlwalk.SyntaxError
+	if errors.As(err, &se) {
+		return checkProblem{Kind: "invalid", Line: se.Line, Path: se.Path, Message: se.Msg}
+	}
+	return checkProblem{Kind: "invalid", Message: err.Error()}
 }
 
 // recipientDiff compares a file's age recipients with its rule's, group by

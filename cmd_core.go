@@ -281,6 +281,9 @@ func decryptAction(c *cli.Context) error {
 	if c.Bool("in-place") && c.String("output") != "" {
 		return &usageError{msg: "--in-place and --output cannot be used together"}
 	}
+	if c.Bool("in-place") && c.String("extract") != "" {
+		return &usageError{msg: "--extract and --in-place cannot be used together"}
+	}
 	dec, err := decryptPath(file, c.Bool("ignore-mac"))
 	if err != nil {
 		return err
@@ -290,9 +293,6 @@ func decryptAction(c *cli.Context) error {
 	}
 	text := dec.Text
 	if p := c.String("extract"); p != "" {
-		if c.Bool("in-place") {
-			return &usageError{msg: "--extract and --in-place cannot be used together"}
-		}
 		if text, err = extractValue(text, p); err != nil {
 			return fileError(file, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -199,6 +200,20 @@ func serveFIFO(path string, text []byte) {
 		}
 		f.Write(text)
 		f.Close()
+		// Reopening while this reader still holds the pipe would hand it
+		// the text again: wait until no reader is left (a non-blocking
+		// open for writing fails with ENXIO then).
+		for {
+			p, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+			if err != nil {
+				if errors.Is(err, syscall.ENXIO) {
+					break
+				}
+				return
+			}
+			p.Close()
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 }
 

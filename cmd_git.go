@@ -176,9 +176,22 @@ func mergeDriverAction(c *cli.Context) error {
 // mergeFailed makes every driver failure exit 1, which git reads as "not
 // merged" (git treats some other codes, e.g. 127, as a broken driver).
 func mergeFailed(err error) error {
-	return &exitError{code: 1, err: withHint(err,
-		"git keeps ours' encrypted version and marks the file as conflicted",
-		"resolve with a key: 'sv decrypt' the sides ('git show :2:PATH', ':3:PATH'), or take one side with 'git checkout --ours PATH' / '--theirs PATH'")}
+	hints := []string{"git keeps ours' encrypted version and marks the file as conflicted"}
+	var mc *mergeConflict
+	if errors.As(err, &mc) {
+		hints = append(hints, "settle it with a key: keep one side with 'git checkout --ours FILE' or '--theirs FILE', change values with 'sv edit FILE' or 'sv set', then 'git add FILE'")
+	}
+	return &exitError{code: 1, err: withHint(err, hints...)}
+}
+
+// mergeConflict is a merge that needs a person.
+type mergeConflict struct {
+	name  string
+	paths []string
+}
+
+func (e *mergeConflict) Error() string {
+	return fmt.Sprintf("%s: conflicting changes to %s", e.name, listPaths(e.paths, 10))
 }
 
 // gitMergeFile merges plaintext files the way git's own text driver does.
@@ -207,7 +220,9 @@ func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]by
 	sides := [3]string{"base", "ours", "theirs"}
 	var dec [3]*yamlwalk.Decrypted
 	var text [3][]byte
-	for i, b := range [3][]byte{base, ours, theirs} {
+	src := [3][]byte{base, ours, theirs}
+	for _, i := range []int{1, 2, 0} { // ours first: its error is the one to see
+		b := src[i]
 		if !yamlwalk.IsEncrypted(b) {
 			text[i] = b
 			continue
@@ -227,7 +242,7 @@ func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]by
 		return nil, fileError(name, err)
 	}
 	if len(res.Conflicts) > 0 {
-		return nil, fmt.Errorf("%s: conflicting changes to %s", name, listPaths(res.Paths(), 10))
+		return nil, &mergeConflict{name: name, paths: res.Paths()}
 	}
 	for _, d := range dec[1:] {
 		if d != nil && d != prev {
@@ -420,7 +435,7 @@ func setupAttributes(c *cli.Context, repo *gitrepo.Repo) (int, error) {
 			}
 			globs, ok := gitattr.Globs(r.PathRegex)
 			if !ok {
-				unusable = append(unusable, fmt.Sprintf("%s: %s", r.String(), gitattr.Describe(r.PathRegex)))
+				unusable = append(unusable, r.String()+" has no .gitattributes pattern equivalent")
 				continue
 			}
 			for _, g := range globs {

@@ -13,7 +13,6 @@
 package gitattr
 
 import (
-	"fmt"
 	"regexp/syntax"
 	"strings"
 )
@@ -370,12 +369,4 @@ func Prefix(dir, pattern string) string {
 		return dir + "/**/" + pattern
 	}
 	return dir + "/" + strings.TrimPrefix(pattern, "/")
-}
-
-// Describe explains why Globs failed, for a hint.
-func Describe(pathRegex string) string {
-	if pathRegex == "" {
-		return "the rule has no path_regex (it matches every file)"
-	}
-	return fmt.Sprintf("path_regex %q has no gitattributes equivalent", pathRegex)
 }
