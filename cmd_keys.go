@@ -270,7 +270,7 @@ type keyPlan struct {
 	target   [][]crypt.Recipient
 	thresh   int
 	add, rm  []string
-	relayout bool // same recipients, different key groups or threshold
+	relayout bool // the key groups or the threshold change
 }
 
 func updatekeysAction(c *cli.Context) error {
@@ -402,7 +402,7 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 	p := &keyPlan{file: file, src: src, meta: meta, target: target, thresh: thresh}
 	p.add = recipientsNotIn(flattenRecipients(want), flattenRecipients(cur))
 	p.rm = recipientsNotIn(flattenRecipients(cur), flattenRecipients(want))
-	p.relayout = len(p.add) == 0 && len(p.rm) == 0
+	p.relayout = len(cur) != len(want) || curThresh != thresh || len(p.add) == 0 && len(p.rm) == 0
 	return p, nil
 }
 
