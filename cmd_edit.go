@@ -53,6 +53,7 @@ Example:
 			&cli.StringSliceFlag{Name: "age", Aliases: []string{"a"}, Usage: "for a new file: encrypt to `RECIPIENT` (repeatable, or comma-separated)"},
 			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "open the file even if its MAC does not verify (saving writes a new MAC)"},
+			&cli.BoolFlag{Name: "encrypt-comments", Usage: "for a new file: encrypt comments too, as sops does"},
 		}, ruleFlags...),
 		Action: editAction,
 	}
@@ -98,7 +99,6 @@ func editAction(c *cli.Context) error {
 		if dec, err = decryptBytes(file, src, c.Bool("ignore-mac")); err != nil {
 			return err
 		}
-		warnPlaintextComments(stderr, file, src)
 		for _, w := range dec.Warnings {
 			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
 		}
@@ -108,11 +108,12 @@ func editAction(c *cli.Context) error {
 		if fi, err := os.Stat(filepath.Dir(file)); err != nil || !fi.IsDir() {
 			return fmt.Errorf("%s: the directory %s does not exist", file, filepath.Dir(file))
 		}
-		rules, groups, threshold, err := creationRule(c, file)
+		rules, groups, threshold, comments, err := creationRuleFull(c, file)
 		if err != nil {
 			return err
 		}
-		create = yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: threshold}
+		create = yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: threshold,
+			EncryptComments: comments || c.Bool("encrypt-comments")}
 	default:
 		return fmt.Errorf("%s: %w", file, unwrapPathError(err))
 	}
@@ -143,7 +144,7 @@ func editAction(c *cli.Context) error {
 			create.Now = time.Now()
 			res, err = yamlwalk.Encrypt(edited, create)
 		} else {
-			res, err = yamlwalk.Reencrypt(edited, dec, yamlwalk.EncryptOptions{Now: time.Now()})
+			res, err = yamlwalk.Reencrypt(edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 		}
 		if err != nil {
 			if isContentError(err) && isTerminalReader(c.App.Reader) {
@@ -242,13 +243,12 @@ func reportResult(w io.Writer, file string, res *yamlwalk.Result) {
 	}
 }
 
-// warnPlaintextComments says when a file has comments sops encrypted: sv
-// decrypts them and, like for every file it writes, keeps them in
-// plaintext.
-func warnPlaintextComments(w io.Writer, file string, src []byte) {
-	if n := bytes.Count(src, []byte(",type:comment]")); n > 0 {
-		fmt.Fprintf(w, "sv: warning: %s: %d comment(s) in this file were encrypted by sops; sv writes comments in plaintext, so they will be readable after saving\n", file, n)
-	}
+// commentsEncrypted reports whether a file holds comments encrypted the
+// sops way (#ENC[…] comments, or ENC[…,type:comment] items in lists): a
+// rewrite of such a file encrypts its comments again, so none becomes
+// readable.
+func commentsEncrypted(src []byte) bool {
+	return bytes.Contains(src, []byte("#ENC[AES256_GCM,")) || bytes.Contains(src, []byte(",type:comment]"))
 }
 
 // writeEdited replaces file (read as src) with out, unless the file
@@ -428,8 +428,7 @@ func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error
 		fmt.Fprintf(c.App.ErrWriter, "sv: %s: value unchanged, file unchanged\n", file)
 		return nil
 	}
-	warnPlaintextComments(c.App.ErrWriter, file, src)
-	res, err := yamlwalk.Reencrypt(text, dec, yamlwalk.EncryptOptions{Now: time.Now()})
+	res, err := yamlwalk.Reencrypt(text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 	if err != nil {
 		return fileError(file, err)
 	}

@@ -601,7 +601,6 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	if err := crypt.CheckMix(all); err != nil {
 		return nil, err
 	}
-	warnPlaintextComments(c.App.ErrWriter, file, src)
 	thresh := 0
 	if len(parsed) > 1 {
 		thresh = meta.ShamirThreshold
@@ -620,7 +619,7 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	fresh := &yamlwalk.Decrypted{Key: key, Metadata: &yamlwalk.Metadata{
 		KeyGroups: wrapped, Grouped: len(wrapped) > 1, ShamirThreshold: thresh, Rules: meta.Rules, Version: yamlwalk.FormatVersion,
 	}}
-	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now()})
+	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 	if err != nil {
 		return nil, err
 	}
