@@ -20,9 +20,9 @@ const (
 )
 
 // shrinkENC returns b with ciphertexts replaced by placeholders and the
-// table of originals. ok is false (and b returned as is) when b already
+// table of where the originals are in b. ok is false (and b returned as is) when b already
 // contains something that looks like a placeholder.
-func shrinkENC(b []byte) (out []byte, table []string, ok bool) {
+func shrinkENC(b []byte) (out []byte, table [][2]int, ok bool) {
 	if bytes.Contains(b, []byte(phPrefix)) {
 		return b, nil, false
 	}
@@ -49,7 +49,7 @@ func shrinkENC(b []byte) (out []byte, table []string, ok bool) {
 		out = append(out, phPrefix...)
 		out = strconv.AppendInt(out, int64(len(table)), 10)
 		out = append(out, ']')
-		table = append(table, string(b[start:end]))
+		table = append(table, [2]int{start, end})
 		pos = end
 	}
 	if table == nil {
@@ -83,7 +83,8 @@ func (f *File) realValue(s string) string {
 	if err != nil || n < 0 || n >= len(f.encs) {
 		return s
 	}
-	return f.encs[n] + s[j+1:]
+	r := f.encs[n]
+	return string(f.orig[r[0]:r[1]]) + s[j+1:]
 }
 
 // expandENC appends b to out with placeholders expanded.
@@ -101,7 +102,11 @@ func (f *File) expandENC(out, b []byte) []byte {
 			return append(out, b...)
 		}
 		out = append(out, b[:i]...)
-		out = append(out, f.realValue(string(b[i:i+j+1]))...)
+		if n, err := strconv.Atoi(string(b[i+len(phPrefix) : i+j])); err == nil && n >= 0 && n < len(f.encs) {
+			out = append(out, f.orig[f.encs[n][0]:f.encs[n][1]]...)
+		} else {
+			out = append(out, b[i:i+j+1]...)
+		}
 		b = b[i+j+1:]
 	}
 }

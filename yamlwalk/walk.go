@@ -30,9 +30,10 @@ type File struct {
 	aliases []aliasRef
 	eolStr  string // cached by eol
 	unit    int    // cached by indentUnit
-	// encs holds the ciphertexts replaced by placeholders (see shrinkENC);
-	// nil when the file was parsed as it is.
-	encs []string
+	// encs locates in orig the ciphertexts replaced by placeholders (see
+	// shrinkENC); nil when the file was parsed as it is.
+	encs [][2]int
+	orig []byte
 }
 
 type aliasRef struct {
@@ -87,14 +88,15 @@ func parse(b []byte, shrink bool) (*File, error) {
 	if i := bytes.IndexByte(b, '\r'); i >= 0 && bareCR(b[i:]) {
 		return nil, &SyntaxError{Msg: "the file uses bare carriage returns (CR) as line breaks: convert it to LF or CRLF line endings"}
 	}
-	var encs []string
+	var encs [][2]int
+	orig := b
 	if shrink {
 		var ok bool
 		if b, encs, ok = shrinkENC(b); !ok {
 			encs = nil
 		}
 	}
-	f := &File{src: newSource(b), encs: encs}
+	f := &File{src: newSource(b), encs: encs, orig: orig}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	for {
 		var n yaml.Node
