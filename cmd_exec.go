@@ -294,7 +294,11 @@ func envVars(text []byte, prefix string) ([]envVar, error) {
 	var out []envVar
 	byName := map[string]int{}
 	var walk func(n *yaml.Node, names []string, path yamlwalk.ValuePath, merged bool) error
+	budget := 100000 // against alias bombs
 	add := func(v envVar) error {
+		if budget--; budget < 0 {
+			return errors.New("too many values (aliases expand to more than 100000)")
+		}
 		if i, ok := byName[v.name]; ok {
 			if v.merged {
 				return nil // an explicit key (or an earlier merge) wins
@@ -452,6 +456,11 @@ func extractValue(text []byte, path string) ([]byte, error) {
 		}
 		return []byte(n.Value + "\n"), nil
 	}
+	budget := 100000
+	n, err = expandedCopy(n, &budget)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
 	var b strings.Builder
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(4)
@@ -459,4 +468,27 @@ func extractValue(text []byte, path string) ([]byte, error) {
 		return nil, err
 	}
 	return []byte(b.String()), nil
+}
+
+// expandedCopy copies n with aliases replaced by what they point to and
+// anchors dropped, so a subtree prints on its own (as sops prints it).
+// budget bounds the nodes made, against alias bombs.
+func expandedCopy(n *yaml.Node, budget *int) (*yaml.Node, error) {
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	if *budget--; *budget < 0 {
+		return nil, errors.New("too many aliases to expand")
+	}
+	c := *n
+	c.Anchor = ""
+	c.Content = nil
+	for _, sub := range n.Content {
+		sc, err := expandedCopy(sub, budget)
+		if err != nil {
+			return nil, err
+		}
+		c.Content = append(c.Content, sc)
+	}
+	return &c, nil
 }

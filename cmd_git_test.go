@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -186,4 +187,85 @@ func bobRecipient(t *testing.T) crypt.Recipient {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// mergeEncrypted end to end in memory: a rotation on theirs survives the
+// merge, a side still in plaintext takes part, and both sides changing keys
+// is refused.
+func TestMergeEncrypted(t *testing.T) {
+	keyFile, err := filepath.Abs(filepath.Join("testdata", "keys", "alice.agekey"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE"} {
+		t.Setenv(v, "")
+	}
+	t.Setenv("HOME", dir)
+	t.Setenv("XDG_CONFIG_HOME", dir)
+	t.Setenv("SOPS_AGE_KEY_FILE", keyFile)
+	alice, err := crypt.ParseRecipient(testRecipient(t, keyFile), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := loadKeyring()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(plain string) []byte {
+		res, err := yamlwalk.Encrypt([]byte(plain), yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice}}, Now: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Out
+	}
+	dec := func(b []byte) *yamlwalk.Decrypted {
+		d, err := yamlwalk.Decrypt(b, yamlwalk.DecryptOptions{Keys: kr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	reenc := func(prev []byte, plain string) []byte {
+		res, err := yamlwalk.Reencrypt([]byte(plain), dec(prev), yamlwalk.EncryptOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Out
+	}
+	const plain = "a: one\nb: two\n"
+	base := enc(plain)
+	ours := reenc(base, "a: ONE\nb: two\n")
+	rotated := enc(plain) // a new data key: what a rotation produces
+
+	out, err := mergeEncrypted("f.yaml", base, ours, rotated, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := dec(out)
+	if string(got.Text) != "a: ONE\nb: two\n" || !bytes.Equal(got.Key, dec(rotated).Key) {
+		t.Errorf("rotation on theirs lost: %q", got.Text)
+	}
+
+	// The file was first encrypted on theirs while ours edited plaintext.
+	out, err = mergeEncrypted("f.yaml", []byte(plain), []byte("a: one\nb: TWO\n"), enc(plain), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := dec(out); string(got.Text) != "a: one\nb: TWO\n" {
+		t.Errorf("plaintext ours: %q", got.Text)
+	}
+
+	// Both sides changed the keys differently: a person decides.
+	_, err = mergeEncrypted("f.yaml", base, enc("a: ONE\nb: two\n"), rotated, time.Now())
+	if err == nil || !strings.Contains(err.Error(), "both sides changed the file's recipients") {
+		t.Errorf("got %v", err)
+	}
+
+	// A conflict names the path and carries no value.
+	_, err = mergeEncrypted("f.yaml", base, reenc(base, "a: left-secret\nb: two\n"), reenc(base, "a: right-secret\nb: two\n"), time.Now())
+	var mc *mergeConflict
+	if !errors.As(err, &mc) || err.Error() != "f.yaml: conflicting changes to a" {
+		t.Errorf("got %v", err)
+	}
 }

@@ -3,8 +3,11 @@ package gitmerge
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 const base = `# Database
@@ -302,6 +305,39 @@ func TestLinesRoundTrip(t *testing.T) {
 	for _, s := range []string{"", "a", "a\n", "a\nb", "a\r\nb\r\n", "\n\n"} {
 		if got := strings.Join(lines([]byte(s)), ""); got != s {
 			t.Errorf("%q -> %q", s, got)
+		}
+	}
+}
+
+// BenchmarkMergeCorpus merges the largest real values file (argo-cd, about
+// 180 KB) with one value changed on each side, far apart.
+func BenchmarkMergeCorpus(b *testing.B) {
+	base, err := os.ReadFile("../../shared/corpus/argo-cd.values.yaml")
+	if err != nil {
+		b.Skip("corpus not available:", err)
+	}
+	ss, err := yamlwalk.Scalars(base)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var first, last yamlwalk.Scalar
+	for _, s := range ss {
+		if s.Start >= 0 && !s.InSequence {
+			if first.End == 0 {
+				first = s
+			}
+			last = s
+		}
+	}
+	edit := func(s yamlwalk.Scalar, v string) []byte {
+		return []byte(string(base[:s.Start]) + v + string(base[s.End:]))
+	}
+	ours, theirs := edit(first, "ours-changed"), edit(last, "theirs-changed")
+	b.SetBytes(int64(len(base)))
+	for b.Loop() {
+		res, err := Merge(base, ours, theirs)
+		if err != nil || len(res.Conflicts) > 0 {
+			b.Fatal(err, res.Paths())
 		}
 	}
 }
