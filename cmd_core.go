@@ -97,7 +97,12 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		return err
 	}
 	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
-	if !yamlwalk.IsEncrypted(src) {
+	if yamlwalk.IsEncrypted(src) {
+		if c.IsSet("age") {
+			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')\n", file)
+		}
+		opt.EncryptComments = c.Bool("encrypt-comments")
+	} else {
 		rule, groups, threshold, comments, err := creationRuleFull(c, file)
 		if err != nil {
 			return err
