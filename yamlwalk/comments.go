@@ -169,7 +169,8 @@ func (f *File) allScalarSpans() ([][2]int, error) {
 
 // encryptComments encrypts every plaintext comment the rules select, as
 // sops would, and returns the edits.
-func (f *File) encryptComments(c *crypt.Cipher, rules *Rules) ([]edit, error) {
+// Unchanged comments keep their ciphertext when stash has it.
+func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash) ([]edit, error) {
 	tokens, err := f.commentTokens()
 	if err != nil {
 		return nil, err
@@ -193,9 +194,16 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules) ([]edit, error) {
 		if len(pt) == 0 {
 			continue
 		}
-		enc, err := c.Encrypt(pt, crypt.TypeComment, crypt.AAD(ref.keys), nil)
-		if err != nil {
-			return nil, err
+		aad := crypt.AAD(ref.keys)
+		enc := ""
+		if stash != nil {
+			enc = stash(aad, crypt.TypeComment, pt)
+		}
+		if enc == "" {
+			var err error
+			if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
+				return nil, err
+			}
 		}
 		edits = append(edits, edit{tok.off, tok.end, "#" + enc})
 	}

@@ -186,7 +186,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			edits = append(edits, edit{e, e, " []"})
 		}
 	}
-	ce, err := f.decryptComments(c, edits)
+	ce, err := f.decryptComments(c, edits, out)
 	if err != nil {
 		return nil, err
 	}
@@ -280,7 +280,7 @@ func (f *File) nodeEnd(n *yaml.Node, indent int, flow bool) (int, error) {
 // mapping sops attached it to, which depends on yaml.v3's comment
 // placement; rather than re-deriving it, each candidate path around the
 // comment is tried and the GCM tag tells the right one.
-func (f *File) decryptComments(c *crypt.Cipher, taken []edit) ([]edit, error) {
+func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([]edit, error) {
 	b := f.src.b
 	marker := []byte("#ENC[AES256_GCM,")
 	if !bytes.Contains(b, marker) {
@@ -311,11 +311,13 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit) ([]edit, error) {
 		end := f.src.lineEnd(at)
 		end = contentEnd(b, at, end)
 		enc := strings.TrimRight(string(b[at+1:end]), " \t")
-		pt, ok := decryptComment(c, f.realValue(enc), candidates(paths, at))
+		real := f.realValue(enc)
+		pt, aad, ok := decryptComment(c, real, candidates(paths, at))
 		if !ok {
 			// sops keeps such comments as they are, with a warning.
 			continue
 		}
+		out.stash = append(out.stash, stashEntry{aad, crypt.TypeComment, pt, real})
 		edits = append(edits, edit{at, at + 1 + len(enc), "#" + string(pt)})
 	}
 	return edits, nil
@@ -326,14 +328,15 @@ type pathAt struct {
 	off  int
 }
 
-func decryptComment(c *crypt.Cipher, enc string, cands [][]string) ([]byte, bool) {
+func decryptComment(c *crypt.Cipher, enc string, cands [][]string) ([]byte, string, bool) {
 	for _, k := range cands {
-		pt, typ, err := c.Decrypt(enc, crypt.AAD(k))
+		aad := crypt.AAD(k)
+		pt, typ, err := c.Decrypt(enc, aad)
 		if err == nil && typ == crypt.TypeComment {
-			return pt, true
+			return pt, aad, true
 		}
 	}
-	return nil, false
+	return nil, "", false
 }
 
 // candidates returns the paths of the mappings nearest to off and all their

@@ -353,7 +353,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	}
 	res.Warnings = f.aliasWarnings(states)
 	if opt.EncryptComments || meta != nil && f.hasEncryptedComments() {
-		ce, err := f.encryptComments(c, &rules)
+		ce, err := f.encryptComments(c, &rules, opt.Stash)
 		if err != nil {
 			return nil, err
 		}

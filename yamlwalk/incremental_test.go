@@ -55,3 +55,26 @@ func TestIncrementalKeepsCiphertexts(t *testing.T) {
 		t.Fatalf("want MACError, got %v", err)
 	}
 }
+
+func TestReencryptKeepsCommentCiphertexts(t *testing.T) {
+	r, kr := testKeys(t)
+	src := []byte("# who\na: one # inline\nb:\n  # nested\n  c: two\n")
+	first, err := Encrypt(src, EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}, EncryptComments: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec, err := Decrypt(first.Out, DecryptOptions{Keys: kr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := bytes.Replace(dec.Text, []byte("c: two"), []byte("c: three"), 1)
+	res, err := Reencrypt(edited, dec, EncryptOptions{EncryptComments: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comments := regexp.MustCompile(`#ENC\[[^\]]*\]`)
+	before, after := comments.FindAllString(string(first.Out), -1), comments.FindAllString(string(res.Out), -1)
+	if len(before) != 3 || strings.Join(before, "\n") != strings.Join(after, "\n") {
+		t.Fatalf("comment ciphertexts changed:\n%v\n%v", before, after)
+	}
+}
