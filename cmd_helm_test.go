@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -182,4 +183,50 @@ func cmdCheckout(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		ts.Check(os.Symlink(target, filepath.Join(dst, filepath.FromSlash(l))))
 	}
+}
+
+// BenchmarkHelmDownloader is the downloader's own work per file (argv,
+// keys, read, decrypt, write) without the process start that Helm adds;
+// bench/helm.sh measures the whole thing.
+func BenchmarkHelmDownloader(b *testing.B) {
+	root := tooltest.RepoRoot(b)
+	keys := filepath.Join(root, "testdata", "keys")
+	dir := b.TempDir()
+	b.Chdir(dir)
+	b.Setenv("HOME", dir)
+	b.Setenv("XDG_CONFIG_HOME", dir)
+	b.Setenv("SOPS_AGE_KEY_FILE", filepath.Join(keys, "alice.agekey"))
+	var src strings.Builder
+	for i := 0; i < 20; i++ {
+		fmt.Fprintf(&src, "svc%d:\n  host: db-%d.internal\n  password: 'p4ss-%08d'\n  port: %d\n  enabled: true\n", i, i, i, 5000+i)
+	}
+	os.WriteFile("values.yaml", []byte(src.String()), 0o644)
+	if code := run([]string{"sv", "encrypt", "--age", ageRecipient(b, filepath.Join(keys, "alice.agekey")), "values.yaml"}, nil, io.Discard, io.Discard); code != 0 {
+		b.Fatalf("encrypt exited %d", code)
+	}
+	var out bytes.Buffer
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out.Reset()
+		if code := run([]string{"sv", "helm", "downloader", "", "", "", "secrets://values.yaml"}, nil, &out, io.Discard); code != 0 {
+			b.Fatalf("downloader exited %d", code)
+		}
+	}
+	if out.String() != src.String() {
+		b.Fatal("downloader output differs from the plaintext")
+	}
+}
+
+func ageRecipient(b *testing.B, file string) string {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
+			return r
+		}
+	}
+	b.Fatalf("%s has no public key", file)
+	return ""
 }
