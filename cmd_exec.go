@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -71,14 +70,15 @@ is interrupted (INT, TERM, HUP and QUIT are passed on to CMD, then the
 file is removed). CMD's exit status becomes sv's.
 
 With --fifo the plaintext goes through a named pipe instead and never
-sits in a file; every open of the pipe reads the whole plaintext once.
-Some programs cannot read from a pipe (they seek or check the size).
+sits in a file. Like a shell's <(…), it can be read once: the first open
+gets the whole plaintext and removes the name. Programs that read a file
+twice, seek or check its size need the default.
 
 Example:
    sv exec-file values.prod.yaml -- helm upgrade app ./chart -f {}
    sv exec-file --fifo kubeconfig.enc.yaml -- kubectl --kubeconfig {} get pods`,
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "fifo", Usage: "serve the plaintext through a named pipe instead of a file"},
+			&cli.BoolFlag{Name: "fifo", Usage: "serve the plaintext once through a named pipe instead of a file"},
 		},
 		Action: execFileAction,
 	}
@@ -150,10 +150,9 @@ func execFileAction(c *cli.Context) error {
 	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, filepath.Base(file))
 	if c.Bool("fifo") {
-		if err := syscall.Mkfifo(path, 0o600); err != nil {
-			return fmt.Errorf("creating a named pipe: %w", err)
+		if err := startFIFO(path, dec.Text); err != nil {
+			return err
 		}
-		go serveFIFO(path, dec.Text)
 	} else {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 		if err != nil {
@@ -187,34 +186,6 @@ func privateDir() (string, error) {
 		return "", fmt.Errorf("creating a private directory: %w", err)
 	}
 	return d, nil
-}
-
-// serveFIFO writes text to every reader that opens the pipe, until the
-// process exits (the directory is removed first; a blocked open then never
-// returns, which is fine for a process about to exit).
-func serveFIFO(path string, text []byte) {
-	for {
-		f, err := os.OpenFile(path, os.O_WRONLY, 0)
-		if err != nil {
-			return
-		}
-		f.Write(text)
-		f.Close()
-		// Reopening while this reader still holds the pipe would hand it
-		// the text again: wait until no reader is left (a non-blocking
-		// open for writing fails with ENXIO then).
-		for {
-			p, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
-			if err != nil {
-				if errors.Is(err, syscall.ENXIO) {
-					break
-				}
-				return
-			}
-			p.Close()
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
 }
 
 // signalForwarder holds signals that arrive while a child runs.
