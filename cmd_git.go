@@ -308,6 +308,12 @@ func gitCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "git",
 		Usage: "set up git for encrypted files (diff and merge drivers, pre-commit hook)",
+		Description: `Git integration: 'sv git setup' configures readable diffs (sv textconv),
+value-level merges (sv merge-driver) and optionally a pre-commit hook
+(sv check --staged) for the files .sops.yaml rules cover.
+
+Example:
+   sv git setup --hook`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "setup",
