@@ -25,7 +25,7 @@ func Layout(major int) (map[string][]byte, error) {
 			NameGetter: GetterManifest(LauncherInstalled, true),
 		}, nil
 	}
-	return nil, fmt.Errorf("Helm %d is not supported (sv supports Helm 3 and Helm 4)", major)
+	return nil, fmt.Errorf("sv supports Helm 3 and Helm 4, not Helm %d", major)
 }
 
 // ConflictError is a plugin sv did not install that is in the way (for
