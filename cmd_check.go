@@ -40,6 +40,8 @@ already encrypted, for:
    mac            the MAC does not match the values (checked only when a key
                   that opens the file is available)
    invalid        the file is not YAML sv can read
+   max-age        with --max-age or a rule's sv_max_age: a value has not
+                  changed in git for longer than that (e.g. 90d; see sv log)
 
 Without PATH it checks the repository's files as git sees them (tracked and
 untracked, .gitignore honoured); a PATH that is a directory is searched
@@ -54,11 +56,13 @@ Each problem is one line naming the file and the YAML path, never a value;
 Example:
    sv check
    sv check --json charts/
-   sv check --staged          # in .git/hooks/pre-commit`,
+   sv check --staged          # in .git/hooks/pre-commit
+   sv check --max-age 90d     # values must have changed within 90 days`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON report"},
 			&cli.BoolFlag{Name: "staged", Usage: "check the files staged for commit, as staged"},
 			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
+			&cli.StringFlag{Name: "max-age", Usage: "fail for values unchanged in git for longer than `AGE` (90d, 12w, 1y); a rule's sv_max_age overrides it"},
 		},
 		Action: checkAction,
 	}
@@ -122,6 +126,9 @@ func checkAction(c *cli.Context) error {
 			return err
 		}
 	}
+	if err := checkMaxAge(c, rep, cfg, targets); err != nil {
+		return err
+	}
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "  ")
@@ -170,7 +177,7 @@ func checkHints(ps []checkProblem) []string {
 	if kinds["mac"] {
 		hints = append(hints, "a MAC mismatch means the file was edited without sv or sops; check its history before trusting it")
 	}
-	return hints
+	return append(hints, maxAgeHints(ps)...)
 }
 
 // checkTargets lists the files to look at.

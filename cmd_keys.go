@@ -652,13 +652,17 @@ func statusCommand() *cli.Command {
 path_regex covers; default: the current directory) prints the creation
 rule that matches it, the recipients the file is encrypted to, whether all
 its values are encrypted, and whether its recipients are the ones the rule
-names (if not, run 'sv updatekeys'). Needs no key.
+names (if not, run 'sv updatekeys'). Needs no key. --ages adds, per
+value, the date of the commit that last changed it (read from git history,
+as sv log does; a data-key rotation does not count as a change).
 
 Example:
    sv status deploy/
+   sv status --ages deploy/prod/values.enc.yaml
    sv status --json deploy/ | jq '.[] | select(.recipients_match | not)'`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON array, one object per file"},
+			&cli.BoolFlag{Name: "ages", Usage: "show when each value last changed, from git history (JSON: values)"},
 			&cli.StringFlag{Name: "config", Usage: "use `FILE` instead of the nearest .sops.yaml"},
 		},
 		Action: statusAction,
@@ -685,6 +689,8 @@ type fileStatus struct {
 	Missing         []string `json:"missing_recipients"`
 	Extra           []string `json:"extra_recipients"`
 	Error           string   `json:"error,omitempty"`
+	// Values are the values' ages, with --ages (see cmd_log.go).
+	Values []valueAge `json:"values,omitempty"`
 }
 
 func statusAction(c *cli.Context) error {
@@ -701,6 +707,11 @@ func statusAction(c *cli.Context) error {
 		st, ok := statusOf(cfg, f)
 		if ok {
 			all = append(all, st)
+		}
+	}
+	if c.Bool("ages") {
+		if err := addValueAges(c.App.ErrWriter, all); err != nil {
+			return err
 		}
 	}
 	if c.Bool("json") {
@@ -720,6 +731,7 @@ func statusAction(c *cli.Context) error {
 			fmt.Fprintln(c.App.Writer)
 		}
 		printStatus(c.App.Writer, st)
+		printValueAges(c.App.Writer, st)
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type Rule struct {
 	// EncryptComments is sv's own key (sops ignores unknown keys): encrypt
 	// comments as sops does instead of keeping them readable.
 	EncryptComments bool `yaml:"sv_encrypt_comments"`
+	// MaxAge is sv's own key too: the longest a value may go unchanged
+	// (e.g. 90d) before sv check fails; "none" or empty sets no limit.
+	MaxAge string `yaml:"sv_max_age"`
 }
 
 // Recipients lists the rule's recipients across its key groups.
