@@ -535,7 +535,7 @@ func checkMaxAge(c *cli.Context, rep *checkReport, cfg *sopsconfig.Config, targe
 	}
 	h, err := openHistory()
 	if err != nil {
-		return withHint(fmt.Errorf("value ages need git history: %w", err))
+		return fmt.Errorf("value ages need git history: %w", err)
 	}
 	if err := shallowNote(c.App.ErrWriter, h); err != nil {
 		return err
