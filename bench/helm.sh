@@ -10,7 +10,9 @@
 #
 #   bench/helm.sh                  # Helm 3 and Helm 4, 10 files, 15 runs
 #   FILES=20 RUNS=25 LEAVES=200 HELMS=4 bench/helm.sh
-#   SV_CGO=0 bench/helm.sh         # sv built with CGO_ENABLED=0 (static)
+#   SV_CGO=0 SV_TAGS=urfave_cli_no_docs bench/helm.sh
+#                                  # a leaner sv: static, without urfave/cli's
+#                                  # man-page generator (both cut process start)
 #
 # Nothing here is a test: the machine's load changes the numbers.
 set -euo pipefail
@@ -23,7 +25,7 @@ RUNS=${RUNS:-15}
 LEAVES=${LEAVES:-100}
 HELMS=${HELMS:-"3 4"}
 
-CGO_ENABLED=${SV_CGO:-$(go env CGO_ENABLED)} go build -o "$out/sv" .
+CGO_ENABLED=${SV_CGO:-$(go env CGO_ENABLED)} go build ${SV_TAGS:+-tags "$SV_TAGS"} -o "$out/sv" .
 go build -o "$out/measure" ./bench/measure
 go build -o "$out/genvalues" ./bench/genvalues
 "$out/sv" keygen -o "$out/key.txt" 2>"$out/recipient.txt"

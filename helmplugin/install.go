@@ -154,7 +154,10 @@ func removeOurs(dir string) error {
 }
 
 // writePluginDir builds the directory next to its final place and swaps
-// it in, so Helm never sees a half-written plugin.
+// it in, so Helm never sees a half-written plugin. The manifest gets its
+// name last: Helm scans plugins/*/plugin.yaml, and a second directory
+// claiming "secrets", even for a moment, would make Helm 3 refuse every
+// plugin.
 func writePluginDir(pluginsDir, dir string, manifest []byte, exe string) (err error) {
 	tmp, err := os.MkdirTemp(pluginsDir, ".sv-install-*")
 	if err != nil {
@@ -168,7 +171,7 @@ func writePluginDir(pluginsDir, dir string, manifest []byte, exe string) (err er
 	if err = os.Chmod(tmp, 0o755); err != nil {
 		return err
 	}
-	if err = os.WriteFile(filepath.Join(tmp, "plugin.yaml"), manifest, 0o644); err != nil {
+	if err = os.WriteFile(filepath.Join(tmp, "plugin.yaml.new"), manifest, 0o644); err != nil {
 		return err
 	}
 	bin := filepath.Join(tmp, filepath.FromSlash(LauncherInstalled))
@@ -184,7 +187,13 @@ func writePluginDir(pluginsDir, dir string, manifest []byte, exe string) (err er
 	if _, statErr := os.Lstat(dir); statErr == nil {
 		return &ConflictError{Dir: dir, Name: filepath.Base(dir)}
 	}
-	return os.Rename(tmp, dir)
+	if err = os.Rename(tmp, dir); err != nil {
+		return err
+	}
+	if err = os.Rename(filepath.Join(dir, "plugin.yaml.new"), filepath.Join(dir, "plugin.yaml")); err != nil {
+		os.RemoveAll(dir)
+	}
+	return err
 }
 
 // linkExecutable makes bin run exe: a symlink, so rebuilding or upgrading
