@@ -143,11 +143,11 @@ func runSv(c *cli.Context, name string, args []string) error {
 // else the encrypted file on standard output.
 func helmEncrypt(c *cli.Context, args []string) error {
 	for i, a := range args {
+		if a == "--" {
+			break
+		}
 		if a == "-i" || a == "--in-place" {
 			return runSv(c, "encrypt", append(append([]string{}, args[:i]...), args[i+1:]...))
-		}
-		if a == "--" || !strings.HasPrefix(a, "-") {
-			break
 		}
 	}
 	base := encryptCommand()
