@@ -15,7 +15,7 @@ out=bench/out
 mkdir -p "$out"
 SIZES=${SIZES:-"10 1000 10000 100000"}
 
-go build -o "$out/sv" .
+CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$out/sv" .   # the lean build README recommends
 go build -o "$out/measure" ./bench/measure
 go build -o "$out/genvalues" ./bench/genvalues
 sops=$(go tool -modfile=tools/go.mod -n sops)

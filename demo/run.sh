@@ -8,7 +8,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "==> building sv"
-(cd "$root" && go build -o "$work/sv" .)
+(cd "$root" && CGO_ENABLED=0 go build -tags urfave_cli_no_docs -o "$work/sv" .)
 sv="$work/sv"
 
 echo "==> a throwaway age key"
