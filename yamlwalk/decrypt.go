@@ -275,6 +275,36 @@ func (f *File) nodeEnd(n *yaml.Node, indent int, flow bool) (int, error) {
 	return end, nil
 }
 
+// encryptedCommentStarts returns the offsets of the comments of the form
+// #ENC[…] that are not inside one of the taken edits (a value being
+// replaced).
+func (f *File) encryptedCommentStarts(taken []edit) []int {
+	b := f.src.b
+	marker := []byte("#ENC[AES256_GCM,")
+	var out []int
+	for i := 0; ; {
+		j := bytes.Index(b[i:], marker)
+		if j < 0 {
+			return out
+		}
+		at := i + j
+		i = at + 1
+		if at > 0 && b[at-1] != ' ' && b[at-1] != '\t' && b[at-1] != '\n' {
+			continue
+		}
+		inside := false
+		for _, e := range taken {
+			if at >= e.start && at < e.end {
+				inside = true
+				break
+			}
+		}
+		if !inside {
+			out = append(out, at)
+		}
+	}
+}
+
 // decryptComments finds comments of the form #ENC[...] (sops encrypts
 // comments by default) and decrypts them. A comment's path is that of the
 // mapping sops attached it to, which depends on yaml.v3's comment
@@ -289,25 +319,7 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 	var paths []pathAt
 	_ = f.walkMappings(func(keys []string, off int) { paths = append(paths, pathAt{keys, off}) })
 	var edits []edit
-	for i := 0; ; {
-		j := bytes.Index(b[i:], marker)
-		if j < 0 {
-			break
-		}
-		at := i + j
-		i = at + 1
-		if at > 0 && b[at-1] != ' ' && b[at-1] != '\t' && b[at-1] != '\n' {
-			continue
-		}
-		inside := false
-		for _, e := range taken {
-			if at >= e.start && at < e.end {
-				inside = true
-			}
-		}
-		if inside {
-			continue
-		}
+	for _, at := range f.encryptedCommentStarts(taken) {
 		end := f.src.lineEnd(at)
 		end = contentEnd(b, at, end)
 		enc := strings.TrimRight(string(b[at+1:end]), " \t")

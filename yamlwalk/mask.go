@@ -81,26 +81,10 @@ func Mask(src []byte) ([]byte, error) {
 // not inside a value already being replaced.
 func (f *File) maskComments(taken []edit) []edit {
 	b := f.src.b
-	marker := []byte("#ENC[AES256_GCM,")
 	var out []edit
-	for i := 0; ; {
-		j := bytes.Index(b[i:], marker)
-		if j < 0 {
-			break
-		}
-		at := i + j
-		i = at + 1
-		if at > 0 && b[at-1] != ' ' && b[at-1] != '\t' && b[at-1] != '\n' {
-			continue
-		}
-		inside := false
-		for _, e := range taken {
-			if at >= e.start && at < e.end {
-				inside = true
-			}
-		}
+	for _, at := range f.encryptedCommentStarts(taken) {
 		end := bytes.IndexByte(b[at:f.src.lineEnd(at)], ']')
-		if inside || end < 0 {
+		if end < 0 {
 			continue
 		}
 		out = append(out, edit{at, at + end + 1, "#" + Marker(string(b[at+1:at+end+1]))})
