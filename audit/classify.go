@@ -9,10 +9,12 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -147,63 +149,123 @@ func digestOf(s string) digest {
 // values left in plaintext that should be encrypted, and the recipients
 // with their wrapped data keys.
 type Snapshot struct {
+	*shape
+	cipher map[valueKey]digest
+}
+
+// shape is the part of a version that the YAML parser finds: which
+// ciphertext is which value, the plaintext values and the recipients. Most
+// commits change only ciphertexts (and lastmodified), so a walk parses each
+// shape once and reuses it for every version that has it.
+type shape struct {
 	encrypted  bool
 	err        error
+	slots      []valueKey // per ciphertext in the text, in order; doc -1: not a value
 	order      []valueKey // encrypted values in document order
-	cipher     map[valueKey]digest
 	plainOrder []valueKey
-	plain      map[valueKey]bool
+	plain      map[valueKey]bool // values the rules select that are in plaintext
 	recipients []string
 	wrapped    map[string]digest // recipient -> its enc entry
+	fixed      map[valueKey]digest
 }
+
+var notValue = valueKey{doc: -1}
 
 // NewSnapshot inspects src (no key needed). rules select the values that
 // must be encrypted in a version without sops metadata; an encrypted
 // version uses its own. A version that cannot be read gives a snapshot
 // whose Diff reports Invalid.
 func NewSnapshot(src []byte, rules yamlwalk.Rules) *Snapshot {
-	s := &Snapshot{cipher: map[valueKey]digest{}, plain: map[valueKey]bool{}, wrapped: map[string]digest{}}
-	info, err := yamlwalk.Inspect(src, rules)
-	if err != nil {
-		if errors.Is(err, yamlwalk.ErrEmpty) {
-			return s
+	text, digests, ok := shrinkENC(src)
+	if !ok {
+		sh, digests := newShape(src, rules, true)
+		return sh.snapshot(digests)
+	}
+	sh, _ := newShape(text, rules, false)
+	return sh.snapshot(digests)
+}
+
+// snapshot fills the shape with one version's ciphertexts.
+func (sh *shape) snapshot(digests []digest) *Snapshot {
+	s := &Snapshot{shape: sh, cipher: make(map[valueKey]digest, len(sh.order))}
+	for k, d := range sh.fixed {
+		s.cipher[k] = d
+	}
+	for i, k := range sh.slots {
+		if k != notValue && i < len(digests) {
+			s.cipher[k] = digests[i]
 		}
-		s.err = err
-		return s
+	}
+	return s
+}
+
+// newShape parses text, in which ciphertext number i has been replaced by
+// "ENC[AES256_GCM,~i,type]"; or, with raw, text as it is, numbering the
+// ciphertexts of values in order and returning their digests.
+func newShape(text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
+	sh := &shape{plain: map[valueKey]bool{}, wrapped: map[string]digest{}, fixed: map[valueKey]digest{}}
+	var digests []digest
+	info, err := yamlwalk.Inspect(text, rules)
+	if err != nil {
+		if !errors.Is(err, yamlwalk.ErrEmpty) {
+			sh.err = err
+		}
+		return sh, nil
 	}
 	if m := info.Metadata; m != nil {
-		s.encrypted = true
+		sh.encrypted = true
 		for _, g := range m.KeyGroups {
 			for _, k := range g.Age {
 				r := strings.TrimSpace(k.Recipient)
-				if _, dup := s.wrapped[r]; !dup {
-					s.recipients = append(s.recipients, r)
+				if _, dup := sh.wrapped[r]; !dup {
+					sh.recipients = append(sh.recipients, r)
 				}
-				s.wrapped[r] = digestOf(k.Enc)
+				sh.wrapped[r] = digestOf(k.Enc)
 			}
 		}
 	}
+	seen := map[valueKey]bool{}
 	for _, l := range info.Leaves {
 		k := valueKey{doc: l.Doc, path: l.Path}
 		switch {
 		case l.Encrypted:
 			// Encrypted comments inside sequences (sops writes them as
 			// items) are comments, not values.
-			if strings.HasSuffix(l.Ciphertext, ",type:comment]") {
+			i, typ, placeholder := parsePlaceholder(l.Ciphertext)
+			if !placeholder && strings.HasSuffix(l.Ciphertext, ",type:comment]") {
+				typ = "comment"
+			}
+			if typ == "comment" {
 				continue
 			}
-			if _, dup := s.cipher[k]; !dup {
-				s.order = append(s.order, k)
+			switch {
+			case raw:
+				i = len(digests)
+				digests = append(digests, digestOf(l.Ciphertext))
+			case !placeholder:
+				// Not a ciphertext shrinkENC recognised (malformed): it is
+				// part of the shape's text, so it stands for itself.
+				sh.fixed[k] = digestOf(l.Ciphertext)
+				i = -1
 			}
-			s.cipher[k] = digestOf(l.Ciphertext)
+			for i >= 0 && len(sh.slots) <= i {
+				sh.slots = append(sh.slots, notValue)
+			}
+			if i >= 0 {
+				sh.slots[i] = k
+			}
+			if !seen[k] {
+				seen[k] = true
+				sh.order = append(sh.order, k)
+			}
 		case l.Plaintext():
-			if !s.plain[k] {
-				s.plainOrder = append(s.plainOrder, k)
+			if !sh.plain[k] {
+				sh.plainOrder = append(sh.plainOrder, k)
 			}
-			s.plain[k] = true
+			sh.plain[k] = true
 		}
 	}
-	return s
+	return sh, digests
 }
 
 // IsEncrypted reports whether the version has sops metadata.
@@ -344,3 +406,83 @@ func mergeDiff(olds []*Snapshot, new *Snapshot) []Event {
 func sameEvent(a, b Event) bool {
 	return a.Kind == b.Kind && a.Path == b.Path && a.Doc == b.Doc
 }
+
+const encPrefix = "ENC[AES256_GCM,"
+
+// shrinkENC replaces ciphertext number i in b by "ENC[AES256_GCM,~i,type]"
+// and returns the digests of the originals (ok false, for a text that
+// already holds such a stand-in, which would be ambiguous). The YAML parser, whose time
+// goes mostly into scanning long base64 scalars, has far less to read, and
+// versions that differ only in ciphertexts have the same text. A
+// ciphertext is one line of base64 and punctuation inside any quoting
+// style, so the structure is unchanged.
+func shrinkENC(b []byte) (_ []byte, _ []digest, ok bool) {
+	if bytes.Contains(b, []byte(encPrefix+"~")) {
+		return b, nil, false // looks like a stand-in already: do not trust it
+	}
+	var out []byte
+	var digests []digest
+	copied, pos := 0, 0
+	for {
+		i := bytes.Index(b[pos:], []byte(encPrefix))
+		if i < 0 {
+			break
+		}
+		start := pos + i
+		end := start + len(encPrefix)
+		for end < len(b) && isENCByte(b[end]) {
+			end++
+		}
+		if end >= len(b) || b[end] != ']' {
+			pos = end // not a ciphertext: left to the parser as it is
+			continue
+		}
+		end++
+		enc := b[start:end]
+		typ := []byte{}
+		if j := bytes.LastIndex(enc, []byte(",type:")); j >= 0 {
+			typ = enc[j+len(",type:") : len(enc)-1]
+		}
+		if out == nil {
+			out = make([]byte, 0, len(b)/2)
+		}
+		out = append(out, b[copied:start]...)
+		out = append(out, encPrefix+"~"...)
+		out = strconv.AppendInt(out, int64(len(digests)), 10)
+		out = append(out, ',')
+		out = append(out, typ...)
+		out = append(out, ']')
+		h := sha256.Sum256(enc)
+		digests = append(digests, digest(h[:16]))
+		copied, pos = end, end
+	}
+	if out == nil {
+		return b, nil, true
+	}
+	return append(out, b[copied:]...), digests, true
+}
+
+// parsePlaceholder reads "ENC[AES256_GCM,~i,type]".
+func parsePlaceholder(s string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(s, encPrefix+"~")
+	if !ok || !strings.HasSuffix(rest, "]") {
+		return 0, "", false
+	}
+	num, typ, ok := strings.Cut(rest[:len(rest)-1], ",")
+	i, err := strconv.Atoi(num)
+	if !ok || err != nil || i < 0 {
+		return 0, "", false
+	}
+	return i, typ, true
+}
+
+// encBytes are the bytes of an ENC string after its prefix: base64, the
+// field names and separators.
+var encBytes = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == ',' || c == ':'
+	}
+	return t
+}()
+
+func isENCByte(c byte) bool { return encBytes[c] }

@@ -169,6 +169,7 @@ func parseRawHeader(t string) (rawEntry, int, error) {
 type blobReader struct {
 	in  io.WriteCloser
 	out *bufio.Reader
+	buf []byte
 }
 
 func startBlobReader(ctx context.Context, dir string) (*blobReader, *exec.Cmd, error) {
@@ -191,7 +192,8 @@ func startBlobReader(ctx context.Context, dir string) (*blobReader, *exec.Cmd, e
 // errMissing means the object is not in the repository.
 var errMissing = errors.New("object not found")
 
-// get returns the content of obj (a blob hash or REV:PATH).
+// get returns the content of obj (a blob hash or REV:PATH), valid until
+// the next call.
 func (b *blobReader) get(obj string) ([]byte, error) {
 	if strings.ContainsAny(obj, "\n") {
 		return nil, errMissing
@@ -211,7 +213,10 @@ func (b *blobReader) get(obj string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("git cat-file: bad header %q", strings.TrimSpace(line))
 	}
-	buf := make([]byte, size+1)
+	if cap(b.buf) < size+1 {
+		b.buf = make([]byte, size+1)
+	}
+	buf := b.buf[:size+1]
 	if _, err := io.ReadFull(b.out, buf); err != nil {
 		return nil, fmt.Errorf("git cat-file: %w", err)
 	}

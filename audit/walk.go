@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os/exec"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -148,7 +150,7 @@ func (h *History) Walk(ctx context.Context, opt Options, fn func(*FileChange) er
 		_ = cmd.Wait()
 		return err
 	}
-	w := &walker{h: h, opt: opt, blobs: blobs, cache: newSnapCache(256), alias: map[string]string{}}
+	w := &walker{h: h, opt: opt, blobs: blobs, cache: newSnapCache(256), shapes: map[[32]byte]*shape{}, alias: map[string]string{}}
 	walkErr := w.run(&logReader{r: bufio.NewReaderSize(out, 1<<16)}, fn)
 	_ = blobs.in.Close()
 	if walkErr != nil {
@@ -166,10 +168,11 @@ func (h *History) Walk(ctx context.Context, opt Options, fn func(*FileChange) er
 }
 
 type walker struct {
-	h     *History
-	opt   Options
-	blobs *blobReader
-	cache *snapCache
+	h      *History
+	opt    Options
+	blobs  *blobReader
+	cache  *snapCache
+	shapes map[[32]byte]*shape
 	// alias maps a file's older names (before a rename) to its current
 	// name.
 	alias map[string]string
@@ -269,20 +272,59 @@ func (w *walker) snapshot(sha, path string) (*Snapshot, error) {
 	}
 	b, err := w.blobs.get(sha)
 	if errors.Is(err, errMissing) {
-		s := &Snapshot{err: fmt.Errorf("blob %s is not in the repository", sha[:min(12, len(sha))])}
+		s := &Snapshot{shape: &shape{err: fmt.Errorf("blob %s is not in the repository", sha[:min(12, len(sha))])}}
 		w.cache.put(key, s)
 		return s, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	var rules yamlwalk.Rules
-	if w.opt.Rules != nil && !yamlwalk.IsEncrypted(b) {
-		rules = w.opt.Rules(path)
+	var s *Snapshot
+	if !yamlwalk.IsEncrypted(b) {
+		var rules yamlwalk.Rules
+		if w.opt.Rules != nil {
+			rules = w.opt.Rules(path)
+		}
+		s = NewSnapshot(b, rules)
+	} else if text, digests, ok := shrinkENC(b); !ok {
+		s = NewSnapshot(b, yamlwalk.Rules{})
+	} else {
+		// An encrypted version's rules are its own, so its shape depends
+		// on its text alone.
+		text = blankLastModified(text)
+		k := sha256.Sum256(text)
+		sh := w.shapes[k]
+		if sh == nil {
+			sh, _ = newShape(text, yamlwalk.Rules{}, false)
+			if len(w.shapes) >= 1024 {
+				clear(w.shapes)
+			}
+			w.shapes[k] = sh
+		}
+		s = sh.snapshot(digests)
 	}
-	s := NewSnapshot(b, rules)
 	w.cache.put(key, s)
 	return s, nil
+}
+
+var lastModifiedRE = regexp.MustCompile(`\n[ \t]+lastmodified:[ \t]*("[^"\n]*"|'[^'\n]*'|[^\s#]+)`)
+
+// blankLastModified replaces the sops block's lastmodified (different in
+// every version, and of no interest here) by a fixed time.
+func blankLastModified(text []byte) []byte {
+	i := bytes.Index(text, []byte("\nsops:"))
+	if i < 0 {
+		return text
+	}
+	loc := lastModifiedRE.FindSubmatchIndex(text[i:])
+	if loc == nil {
+		return text
+	}
+	a, b := i+loc[2], i+loc[3]
+	out := make([]byte, 0, len(text))
+	out = append(out, text[:a]...)
+	out = append(out, `"2000-01-01T00:00:00Z"`...)
+	return append(out, text[b:]...)
 }
 
 // snapCache keeps the most recently used snapshots: walking newest first,
