@@ -125,3 +125,54 @@ func TestEventString(t *testing.T) {
 		}
 	}
 }
+
+func TestShrinkENC(t *testing.T) {
+	src := "a: " + enc("x") + "\nb: \"" + enc("y") + "\"\nc: |\n  " + enc("z") + "\n#" + strings.Replace(enc("c"), "type:str", "type:comment", 1) + "\n"
+	text, digests, ok := shrinkENC([]byte(src))
+	want := "a: ENC[AES256_GCM,~0,str]\nb: \"ENC[AES256_GCM,~1,str]\"\nc: |\n  ENC[AES256_GCM,~2,str]\n#ENC[AES256_GCM,~3,comment]\n"
+	if !ok || string(text) != want || len(digests) != 4 || digests[0] != digestOf(enc("x")) {
+		t.Errorf("shrink: %v %q %d", ok, text, len(digests))
+	}
+	if _, _, ok := shrinkENC([]byte("a: ENC[AES256_GCM,~0,str]\n")); ok {
+		t.Error("a text with stand-ins was shrunk")
+	}
+	if i, typ, ok := parsePlaceholder("ENC[AES256_GCM,~12,int]"); !ok || i != 12 || typ != "int" {
+		t.Errorf("parsePlaceholder: %d %q %v", i, typ, ok)
+	}
+	for _, s := range []string{enc("x"), "ENC[AES256_GCM,~x,str]", "ENC[AES256_GCM,~1]", "ENC[AES256_GCM,~-1,str]"} {
+		if _, _, ok := parsePlaceholder(s); ok {
+			t.Errorf("parsePlaceholder(%q) succeeded", s)
+		}
+	}
+}
+
+// Files the shrinking cannot handle are still compared correctly: one that
+// holds a literal stand-in, and malformed ciphertexts.
+func TestSnapshotOddCiphertexts(t *testing.T) {
+	blk := sopsBlock("k1", "age1alice")
+	fake := "fake: ENC[AES256_GCM,~0,str]\n"
+	old := snap(t, fake+"a: "+enc("a1")+"\nb: "+enc("b1")+"\n"+blk)
+	new := snap(t, fake+"a: "+enc("a1")+"\nb: "+enc("b2")+"\n"+blk)
+	if got := strs(Diff(old, new)); !reflect.DeepEqual(got, []string{"b changed"}) {
+		t.Errorf("with a stand-in in the text: %q", got)
+	}
+	bad := func(v string) string { return "ENC[AES256_GCM,data:" + v + ",iv:a-b,tag:x,type:str]" }
+	old = snap(t, "a: "+bad("1")+"\nb: "+enc("b1")+"\n"+blk)
+	new = snap(t, "a: "+bad("2")+"\nb: "+enc("b1")+"\n"+blk)
+	if got := strs(Diff(old, new)); !reflect.DeepEqual(got, []string{"a changed"}) {
+		t.Errorf("malformed ciphertext: %q", got)
+	}
+}
+
+func TestBlankLastModified(t *testing.T) {
+	a := "x: 1\nsops:\n  lastmodified: \"2026-01-01T00:00:00Z\"\n  version: 3.13.3\n"
+	b := "x: 1\nsops:\n  lastmodified: '2027-05-05T10:00:00+02:00'\n  version: 3.13.3\n"
+	if ba, bb := blankLastModified([]byte(a)), blankLastModified([]byte(b)); string(ba) != string(bb) || !strings.Contains(string(ba), `lastmodified: "2000-01-01T00:00:00Z"`) {
+		t.Errorf("%q\n%q", ba, bb)
+	}
+	// Only the sops block's.
+	c := "x:\n  lastmodified: a\n"
+	if got := blankLastModified([]byte(c)); string(got) != c {
+		t.Errorf("changed a value: %q", got)
+	}
+}
