@@ -50,8 +50,6 @@ type rawEntry struct {
 	oldPath  string // renames and copies
 }
 
-const nullSHA = "0000000000000000000000000000000000000000"
-
 func isNull(sha string) bool { return strings.Trim(sha, "0") == "" }
 
 // logFormat starts each commit with \x01 so headers cannot be confused
