@@ -9,12 +9,10 @@
 package audit
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -176,7 +174,7 @@ var notValue = valueKey{doc: -1}
 // version uses its own. A version that cannot be read gives a snapshot
 // whose Diff reports Invalid.
 func NewSnapshot(src []byte, rules yamlwalk.Rules) *Snapshot {
-	text, digests, ok := shrinkENC(src)
+	text, digests, ok := shrink(src)
 	if !ok {
 		sh, digests := newShape(src, rules, true)
 		return sh.snapshot(digests)
@@ -200,7 +198,7 @@ func (sh *shape) snapshot(digests []digest) *Snapshot {
 }
 
 // newShape parses text, in which ciphertext number i has been replaced by
-// "ENC[AES256_GCM,~i,type]"; or, with raw, text as it is, numbering the
+// "ENC[AES256_GCM,~i,TYPE]"; or, with raw, text as it is, numbering the
 // ciphertexts of values in order and returning their digests.
 func newShape(text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
 	sh := &shape{plain: map[valueKey]bool{}, wrapped: map[string]digest{}, fixed: map[valueKey]digest{}}
@@ -231,7 +229,7 @@ func newShape(text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
 		case l.Encrypted:
 			// Encrypted comments inside sequences (sops writes them as
 			// items) are comments, not values.
-			i, typ, placeholder := parsePlaceholder(l.Ciphertext)
+			i, typ, placeholder := yamlwalk.PlaceholderIndex(l.Ciphertext)
 			if !placeholder && strings.HasSuffix(l.Ciphertext, ",type:comment]") {
 				typ = "comment"
 			}
@@ -243,7 +241,7 @@ func newShape(text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
 				i = len(digests)
 				digests = append(digests, digestOf(l.Ciphertext))
 			case !placeholder:
-				// Not a ciphertext shrinkENC recognised (malformed): it is
+				// Not a ciphertext shrink recognised (malformed): it is
 				// part of the shape's text, so it stands for itself.
 				sh.fixed[k] = digestOf(l.Ciphertext)
 				i = -1
@@ -407,82 +405,18 @@ func sameEvent(a, b Event) bool {
 	return a.Kind == b.Kind && a.Path == b.Path && a.Doc == b.Doc
 }
 
-const encPrefix = "ENC[AES256_GCM,"
-
-// shrinkENC replaces ciphertext number i in b by "ENC[AES256_GCM,~i,type]"
-// and returns the digests of the originals (ok false, for a text that
-// already holds such a stand-in, which would be ambiguous). The YAML parser, whose time
-// goes mostly into scanning long base64 scalars, has far less to read, and
-// versions that differ only in ciphertexts have the same text. A
-// ciphertext is one line of base64 and punctuation inside any quoting
-// style, so the structure is unchanged.
-func shrinkENC(b []byte) (_ []byte, _ []digest, ok bool) {
-	if bytes.Contains(b, []byte(encPrefix+"~")) {
-		return b, nil, false // looks like a stand-in already: do not trust it
+// shrink is yamlwalk.ShrinkCiphertexts with the digests of the originals:
+// the YAML parser, whose time goes mostly into scanning long base64
+// scalars, has far less to read, and versions that differ only in
+// ciphertexts have the same text (and so share one parsed shape).
+func shrink(b []byte) ([]byte, []digest, bool) {
+	text, spans, ok := yamlwalk.ShrinkCiphertexts(b)
+	if !ok {
+		return b, nil, false
 	}
-	var out []byte
-	var digests []digest
-	copied, pos := 0, 0
-	for {
-		i := bytes.Index(b[pos:], []byte(encPrefix))
-		if i < 0 {
-			break
-		}
-		start := pos + i
-		end := start + len(encPrefix)
-		for end < len(b) && isENCByte(b[end]) {
-			end++
-		}
-		if end >= len(b) || b[end] != ']' {
-			pos = end // not a ciphertext: left to the parser as it is
-			continue
-		}
-		end++
-		enc := b[start:end]
-		typ := []byte{}
-		if j := bytes.LastIndex(enc, []byte(",type:")); j >= 0 {
-			typ = enc[j+len(",type:") : len(enc)-1]
-		}
-		if out == nil {
-			out = make([]byte, 0, len(b)/2)
-		}
-		out = append(out, b[copied:start]...)
-		out = append(out, encPrefix+"~"...)
-		out = strconv.AppendInt(out, int64(len(digests)), 10)
-		out = append(out, ',')
-		out = append(out, typ...)
-		out = append(out, ']')
-		h := sha256.Sum256(enc)
-		digests = append(digests, digest(h[:16]))
-		copied, pos = end, end
+	digests := make([]digest, len(spans))
+	for i, r := range spans {
+		digests[i] = digestOf(string(b[r[0]:r[1]]))
 	}
-	if out == nil {
-		return b, nil, true
-	}
-	return append(out, b[copied:]...), digests, true
+	return text, digests, true
 }
-
-// parsePlaceholder reads "ENC[AES256_GCM,~i,type]".
-func parsePlaceholder(s string) (int, string, bool) {
-	rest, ok := strings.CutPrefix(s, encPrefix+"~")
-	if !ok || !strings.HasSuffix(rest, "]") {
-		return 0, "", false
-	}
-	num, typ, ok := strings.Cut(rest[:len(rest)-1], ",")
-	i, err := strconv.Atoi(num)
-	if !ok || err != nil || i < 0 {
-		return 0, "", false
-	}
-	return i, typ, true
-}
-
-// encBytes are the bytes of an ENC string after its prefix: base64, the
-// field names and separators.
-var encBytes = func() (t [256]bool) {
-	for c := 0; c < 256; c++ {
-		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=' || c == ',' || c == ':'
-	}
-	return t
-}()
-
-func isENCByte(c byte) bool { return encBytes[c] }

@@ -128,20 +128,20 @@ func TestEventString(t *testing.T) {
 
 func TestShrinkENC(t *testing.T) {
 	src := "a: " + enc("x") + "\nb: \"" + enc("y") + "\"\nc: |\n  " + enc("z") + "\n#" + strings.Replace(enc("c"), "type:str", "type:comment", 1) + "\n"
-	text, digests, ok := shrinkENC([]byte(src))
+	text, digests, ok := shrink([]byte(src))
 	want := "a: ENC[AES256_GCM,~0,str]\nb: \"ENC[AES256_GCM,~1,str]\"\nc: |\n  ENC[AES256_GCM,~2,str]\n#ENC[AES256_GCM,~3,comment]\n"
 	if !ok || string(text) != want || len(digests) != 4 || digests[0] != digestOf(enc("x")) {
 		t.Errorf("shrink: %v %q %d", ok, text, len(digests))
 	}
-	if _, _, ok := shrinkENC([]byte("a: ENC[AES256_GCM,~0,str]\n")); ok {
+	if _, _, ok := shrink([]byte("a: ENC[AES256_GCM,~0,str]\n")); ok {
 		t.Error("a text with stand-ins was shrunk")
 	}
-	if i, typ, ok := parsePlaceholder("ENC[AES256_GCM,~12,int]"); !ok || i != 12 || typ != "int" {
+	if i, typ, ok := yamlwalk.PlaceholderIndex("ENC[AES256_GCM,~12,int]"); !ok || i != 12 || typ != "int" {
 		t.Errorf("parsePlaceholder: %d %q %v", i, typ, ok)
 	}
 	for _, s := range []string{enc("x"), "ENC[AES256_GCM,~x,str]", "ENC[AES256_GCM,~1]", "ENC[AES256_GCM,~-1,str]"} {
-		if _, _, ok := parsePlaceholder(s); ok {
-			t.Errorf("parsePlaceholder(%q) succeeded", s)
+		if _, _, ok := yamlwalk.PlaceholderIndex(s); ok {
+			t.Errorf("yamlwalk.PlaceholderIndex(%q) succeeded", s)
 		}
 	}
 }

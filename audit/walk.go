@@ -286,7 +286,7 @@ func (w *walker) snapshot(sha, path string) (*Snapshot, error) {
 			rules = w.opt.Rules(path)
 		}
 		s = NewSnapshot(b, rules)
-	} else if text, digests, ok := shrinkENC(b); !ok {
+	} else if text, digests, ok := shrink(b); !ok {
 		s = NewSnapshot(b, yamlwalk.Rules{})
 	} else {
 		// An encrypted version's rules are its own, so its shape depends

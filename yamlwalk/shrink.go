@@ -9,8 +9,8 @@ import (
 // Decrypting is dominated by yaml.v3 scanning the ciphertexts, which are
 // most of an encrypted file's bytes. For decryption the file is parsed with
 // every ENC[AES256_GCM,…] string replaced by a short placeholder
-// "ENC[AES256_GCM,~N]" (same line, same structure: ciphertexts are one line
-// of base64 and punctuation); a placeholder is resolved wherever the
+// "ENC[AES256_GCM,~N,TYPE]" (same line, same structure: ciphertexts are one
+// line of base64 and punctuation); a placeholder is resolved wherever the
 // ciphertext is needed, and expanded back when unedited text is copied to
 // the output.
 
@@ -45,9 +45,17 @@ func shrinkENC(b []byte) (out []byte, table [][2]int, ok bool) {
 			continue
 		}
 		end++
+		typ := b[start:end]
+		if j := bytes.LastIndex(typ, []byte(",type:")); j >= 0 {
+			typ = typ[j+len(",type:") : len(typ)-1]
+		} else {
+			typ = nil
+		}
 		out = append(out, b[pos:start]...)
 		out = append(out, phPrefix...)
 		out = strconv.AppendInt(out, int64(len(table)), 10)
+		out = append(out, ',')
+		out = append(out, typ...)
 		out = append(out, ']')
 		table = append(table, [2]int{start, end})
 		pos = end
@@ -79,8 +87,8 @@ func (f *File) realValue(s string) string {
 	if j < 0 {
 		return s
 	}
-	n, err := strconv.Atoi(s[len(phPrefix):j])
-	if err != nil || n < 0 || n >= len(f.encs) {
+	n, _, ok := PlaceholderIndex(s[:j+1])
+	if !ok || n >= len(f.encs) {
 		return s
 	}
 	r := f.encs[n]
@@ -102,11 +110,34 @@ func (f *File) expandENC(out, b []byte) []byte {
 			return append(out, b...)
 		}
 		out = append(out, b[:i]...)
-		if n, err := strconv.Atoi(string(b[i+len(phPrefix) : i+j])); err == nil && n >= 0 && n < len(f.encs) {
+		if n, _, ok := PlaceholderIndex(string(b[i : i+j+1])); ok && n < len(f.encs) {
 			out = append(out, f.orig[f.encs[n][0]:f.encs[n][1]]...)
 		} else {
 			out = append(out, b[i:i+j+1]...)
 		}
 		b = b[i+j+1:]
 	}
+}
+
+// ShrinkCiphertexts returns b with ciphertext number N (counting from 0)
+// replaced by the placeholder "ENC[AES256_GCM,~N,TYPE]", and where each
+// original is in b. The text keeps its structure and line numbers; versions
+// of a file that differ only in ciphertexts shrink to the same text. ok is
+// false (and b returned as is) when b already holds something that looks
+// like a placeholder.
+func ShrinkCiphertexts(b []byte) (text []byte, spans [][2]int, ok bool) { return shrinkENC(b) }
+
+// PlaceholderIndex reads a placeholder "ENC[AES256_GCM,~N,TYPE]" (as Inspect
+// reports the ciphertexts of a shrunk text) and returns N and TYPE.
+func PlaceholderIndex(s string) (n int, typ string, ok bool) {
+	rest, ok := strings.CutPrefix(s, phPrefix)
+	if !ok || !strings.HasSuffix(rest, "]") {
+		return 0, "", false
+	}
+	num, typ, ok := strings.Cut(rest[:len(rest)-1], ",")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil || n < 0 || num[0] == '+' {
+		return 0, "", false
+	}
+	return n, typ, true
 }
