@@ -60,21 +60,32 @@ func stashKey(aad, typ string, pt []byte) string {
 	return aad + "\x00" + typ + "\x00" + string(pt)
 }
 
+// parseEncrypted parses a file that must carry sops metadata (shrunk: see
+// parseShrunk) and returns the metadata too; a file without it gives
+// ErrNotEncrypted.
+func parseEncrypted(b []byte, shrunk bool) (*File, *Metadata, error) {
+	f, err := parse(b, shrunk)
+	if err != nil {
+		return nil, nil, err
+	}
+	meta, err := f.Metadata()
+	if err != nil {
+		return nil, nil, err
+	}
+	if meta == nil {
+		return nil, nil, ErrNotEncrypted
+	}
+	return f, meta, nil
+}
+
 // Decrypt opens an encrypted file: it recovers the data key, decrypts and
 // verifies every value against its path, checks the MAC, turns encrypted
 // comments back into comments, and removes the sops block. The text of
 // everything else is returned as it was.
 func Decrypt(b []byte, opt DecryptOptions) (*Decrypted, error) {
-	f, err := parseShrunk(b)
+	f, meta, err := parseEncrypted(b, true)
 	if err != nil {
 		return nil, err
-	}
-	meta, err := f.Metadata()
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, ErrNotEncrypted
 	}
 	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
 	if err != nil {

@@ -74,16 +74,9 @@ func Inspect(src []byte, rules Rules) (*Info, error) {
 // ReplaceMetadata rewrites the sops block of every document with m (for
 // example new key groups after updatekeys), leaving the values as they are.
 func ReplaceMetadata(src []byte, m *Metadata) ([]byte, error) {
-	f, err := Parse(src)
+	f, _, err := parseEncrypted(src, false)
 	if err != nil {
 		return nil, err
-	}
-	old, err := f.Metadata()
-	if err != nil {
-		return nil, err
-	}
-	if old == nil {
-		return nil, ErrNotEncrypted
 	}
 	edits, err := f.removeMetadata()
 	if err != nil {

@@ -27,16 +27,9 @@ func Marker(enc string) string {
 // shows which values changed to someone without the key. A file without
 // sops metadata gives ErrNotEncrypted.
 func Mask(src []byte) ([]byte, error) {
-	f, err := Parse(src)
+	f, meta, err := parseEncrypted(src, false)
 	if err != nil {
 		return nil, err
-	}
-	meta, err := f.Metadata()
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, ErrNotEncrypted
 	}
 	var edits []edit
 	err = f.walk(false, func(l *Leaf) error {
