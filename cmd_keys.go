@@ -194,6 +194,27 @@ type fileProblems struct {
 	errs   []error
 }
 
+// readEncrypted reads one file of the tree and counts it. A file that can't
+// be read, or that was named explicitly but is not encrypted, is recorded
+// as a problem; an unencrypted file found in a directory is skipped.
+func (p *fileProblems) readEncrypted(f keyFile) ([]byte, bool) {
+	src, err := readInput(f.path)
+	if err != nil {
+		p.total++
+		p.add(f.path, err)
+		return nil, false
+	}
+	if !yamlwalk.IsEncrypted(src) {
+		if f.explicit {
+			p.total++
+			p.add(f.path, yamlwalk.ErrNotEncrypted)
+		}
+		return nil, false
+	}
+	p.total++
+	return src, true
+}
+
 func (p *fileProblems) add(file string, err error) {
 	p.failed = append(p.failed, file)
 	p.errs = append(p.errs, err)
@@ -292,20 +313,10 @@ func updatekeysAction(c *cli.Context) error {
 		probs    = &fileProblems{verb: "update"}
 	)
 	for _, f := range files {
-		src, err := readInput(f.path)
-		if err != nil {
-			probs.total++
-			probs.add(f.path, err)
+		src, ok := probs.readEncrypted(f)
+		if !ok {
 			continue
 		}
-		if !yamlwalk.IsEncrypted(src) {
-			if f.explicit {
-				probs.total++
-				probs.add(f.path, yamlwalk.ErrNotEncrypted)
-			}
-			continue
-		}
-		probs.total++
 		plan, err := planKeys(cfg, f.path, src)
 		if err != nil {
 			probs.add(f.path, err)
@@ -520,20 +531,10 @@ func rotateAction(c *cli.Context) error {
 	removed := map[string]bool{}
 	rotated := 0
 	for _, f := range files {
-		src, err := readInput(f.path)
-		if err != nil {
-			probs.total++
-			probs.add(f.path, err)
+		src, ok := probs.readEncrypted(f)
+		if !ok {
 			continue
 		}
-		if !yamlwalk.IsEncrypted(src) {
-			if f.explicit {
-				probs.total++
-				probs.add(f.path, yamlwalk.ErrNotEncrypted)
-			}
-			continue
-		}
-		probs.total++
 		res, err := rotateFile(c, f.path, src, kr, add, rm, removed)
 		if err != nil {
 			probs.add(f.path, err)
