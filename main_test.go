@@ -41,7 +41,7 @@ func TestScript(t *testing.T) {
 			}
 			e.Vars = vars
 			root := tooltest.RepoRoot(t)
-			e.Setenv("CORPUS", filepath.Join(root, "..", "shared", "corpus"))
+			e.Setenv("CORPUS", filepath.Join(root, "testdata", "corpus"))
 			keys := filepath.Join(root, "testdata", "keys")
 			e.Setenv("KEYS", keys)
 			for env, file := range map[string]string{"ALICE": "alice.agekey", "BOB": "bob.agekey", "CAROL_PQ": "carol-pq.agekey"} {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sv-secrets/sv/internal/tooltest"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -312,9 +314,9 @@ func TestLinesRoundTrip(t *testing.T) {
 // BenchmarkMergeCorpus merges the largest real values file (argo-cd, about
 // 180 KB) with one value changed on each side, far apart.
 func BenchmarkMergeCorpus(b *testing.B) {
-	base, err := os.ReadFile("../../shared/corpus/argo-cd.values.yaml")
+	base, err := os.ReadFile(filepath.Join(tooltest.RepoRoot(b), "testdata", "corpus", "argo-cd.values.yaml"))
 	if err != nil {
-		b.Skip("corpus not available:", err)
+		b.Fatal(err)
 	}
 	ss, err := yamlwalk.Scalars(base)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/tooltest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -36,13 +37,28 @@ func testKeys(t testing.TB) (crypt.Recipient, *crypt.Keyring) {
 	return r, kr
 }
 
+// corpusFiles lists the real-world values files of testdata/corpus (in
+// the repository, so a plain clone has them), plus any file of
+// ../shared/corpus next to the repository that is not already there, plus
+// testdata/roundtrip/*.yaml if present. It fails the test if there are none.
 func corpusFiles(t testing.TB) []string {
 	t.Helper()
-	files, _ := filepath.Glob("../../shared/corpus/*.yaml")
-	local, _ := filepath.Glob("../testdata/roundtrip/*.yaml")
+	root := tooltest.RepoRoot(t)
+	files, _ := filepath.Glob(filepath.Join(root, "testdata", "corpus", "*.yaml"))
+	have := map[string]bool{}
+	for _, f := range files {
+		have[filepath.Base(f)] = true
+	}
+	extra, _ := filepath.Glob(filepath.Join(root, "..", "shared", "corpus", "*.yaml"))
+	for _, f := range extra {
+		if !have[filepath.Base(f)] {
+			files = append(files, f)
+		}
+	}
+	local, _ := filepath.Glob(filepath.Join(root, "testdata", "roundtrip", "*.yaml"))
 	files = append(files, local...)
 	if len(files) == 0 {
-		t.Fatal("no corpus files found")
+		t.Fatal("no corpus files found in testdata/corpus")
 	}
 	return files
 }
