@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -129,9 +130,9 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		}
 	}
 	if out != "" {
-		return writeFileAtomic(out, res.Out, 0o644, true)
+		return writeOutput(c.App.Writer, out, res.Out, 0o644, true)
 	}
-	if err := writeFileAtomic(file, res.Out, 0o644, true); err != nil {
+	if err := replaceFile(file, src, res.Out); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
@@ -289,7 +290,11 @@ func decryptAction(c *cli.Context) error {
 	if c.Bool("in-place") && c.String("extract") != "" {
 		return &usageError{msg: "--extract and --in-place cannot be used together"}
 	}
-	dec, err := decryptPath(file, c.Bool("ignore-mac"))
+	src, err := readInput(file)
+	if err != nil {
+		return err
+	}
+	dec, err := decryptBytes(file, src, c.Bool("ignore-mac"))
 	if err != nil {
 		return err
 	}
@@ -304,9 +309,9 @@ func decryptAction(c *cli.Context) error {
 	}
 	switch {
 	case c.Bool("in-place"):
-		return writeFileAtomic(file, text, 0o600, true)
+		return replaceFile(file, src, text)
 	case c.String("output") != "":
-		return writeFileAtomic(c.String("output"), text, 0o600, false)
+		return writeOutput(c.App.Writer, c.String("output"), text, 0o600, false)
 	}
 	_, err = c.App.Writer.Write(text)
 	return err
@@ -339,7 +344,8 @@ func keygenCommand() *cli.Command {
 		Name:  "keygen",
 		Usage: "generate an age identity",
 		Description: `Generates a new age identity and prints it (or writes it to -o FILE with
-mode 0600; an existing file is never overwritten). The recipient (public
+mode 0600, creating missing directories with mode 0700; an existing file
+is never overwritten). The recipient (public
 key) is printed on standard error, like age-keygen.
 
 Example:
@@ -371,6 +377,11 @@ Example:
 			}
 			text := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), recip, idStr)
 			if out := c.String("output"); out != "" {
+				// Create missing parent directories private to the user, like
+				// age-keygen users expect of ~/.config/sops/age.
+				if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+					return err
+				}
 				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 				if err != nil {
 					if os.IsExist(err) {
@@ -398,12 +409,14 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print sv's version",
-		Description: `Prints sv's version and the SOPS format version its files carry.
+		Description: `Prints sv's version, the SOPS format version its files carry, and the
+version its Helm plugins report (helm-secrets 4.x compatible, with sv's
+version as build metadata). 'sv --version' and 'sv -v' print the same.
 
 Example:
    sv version`,
 		Action: func(c *cli.Context) error {
-			fmt.Fprintf(c.App.Writer, "sv %s (SOPS format %s)\n", svVersion(), yamlwalk.FormatVersion)
+			printVersion(c.App.Writer)
 			return nil
 		},
 	}

@@ -8,23 +8,29 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sv-secrets/sv/internal/version"
+	"github.com/sv-secrets/sv/yamlwalk"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = ""
+// svVersion is sv's version: internal/version is the one source of truth,
+// stamped by scripts/release.sh with -ldflags -X.
+func svVersion() string { return version.Version }
 
-func svVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
+// printVersion is the output of 'sv version', 'sv --version' and 'sv -v'.
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "sv %s (SOPS format %s)\n", svVersion(), yamlwalk.FormatVersion)
+	fmt.Fprintf(w, "Helm plugin version %s (a drop-in for helm-secrets %s)\n", version.Plugin(), version.HelmSecrets)
+}
+
+func init() {
+	// 'sv --version' and 'sv -v' print what 'sv version' prints. The root
+	// command has no other flags, so -v is free.
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Aliases: []string{"v"}, Usage: "print sv's version (same as 'sv version')", DisableDefaultText: true}
+	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
 }
 
 func main() {
@@ -66,7 +72,6 @@ Example:
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		HideVersion:          true,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		OnUsageError:         onUsageError,
 		Commands:             commands(),
@@ -99,11 +104,19 @@ func commands() []*cli.Command {
 var extraCommands []*cli.Command
 
 func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
-	name := "sv"
-	if c.Command != nil && c.Command.Name != "" {
-		name = "sv " + c.Command.Name
+	return &usageError{msg: err.Error(), hint: fmt.Sprintf("run '%s --help' for usage", commandPath(c))}
+}
+
+// commandPath is the command line that reached c, e.g. "sv git setup". At
+// the top level c.Command is the root command, named after the app.
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command != nil && x.Command.Name != "" && x.Command.Name != x.App.Name {
+			names = append([]string{x.Command.Name}, names...)
+		}
 	}
-	return &usageError{msg: err.Error(), hint: fmt.Sprintf("run '%s --help' for usage", name)}
+	return strings.Join(append([]string{"sv"}, names...), " ")
 }
 
 // usageError is a wrong invocation.

@@ -3,11 +3,15 @@ package helmplugin
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sv-secrets/sv/internal/version"
 )
 
-// PluginVersion is the version written into every plugin.yaml. Helm 4
-// requires strict semver here; it versions the plugin layout, not sv.
-const PluginVersion = "1.0.0"
+// PluginVersion is the version written into every plugin.yaml: strict
+// semver (Helm 4 requires it) that helmfile reads as helm-secrets 4.x,
+// with sv's version as build metadata. internal/version is the source of
+// truth; a test checks the manifests in the repository agree.
+var PluginVersion = version.Plugin()
 
 // Plugin names. Helm 3 gets one plugin, Helm 4 one per plugin type.
 const (
