@@ -160,8 +160,8 @@ func editAction(c *cli.Context) error {
 			if _, err := os.Lstat(file); err == nil {
 				return withHint(fmt.Errorf("%s was created by someone else while you were editing; not overwritten", file), "your changes were not saved")
 			}
-			if err := writeFileAtomic(file, res.Out, 0o644, false); err != nil {
-				return err
+			if err := createFile(file, res.Out, 0o644); err != nil {
+				return withHint(err, "your changes were not saved")
 			}
 			fmt.Fprintf(stderr, "sv: %s: created, %d value(s) encrypted\n", file, res.Encrypted)
 			return nil
@@ -255,14 +255,11 @@ func commentsEncrypted(src []byte) bool {
 // changed on disk meanwhile. It returns how many values got new
 // ciphertext.
 func writeEdited(file string, src, out []byte) (int, error) {
-	now, err := os.ReadFile(file)
-	if err != nil {
-		return 0, fmt.Errorf("%s: %w", file, unwrapPathError(err))
-	}
-	if !bytes.Equal(now, src) {
-		return 0, withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
-	}
-	if err := writeFileAtomic(file, out, 0o644, true); err != nil {
+	if err := replaceFile(file, src, out); err != nil {
+		var ce *changedError
+		if errors.As(err, &ce) {
+			return 0, withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
+		}
 		return 0, err
 	}
 	return newCiphertexts(src, out), nil
@@ -407,8 +404,22 @@ Example:
 }
 
 // changeValue decrypts file, applies change to its plaintext text, and
-// writes the result re-encrypted under the same data key.
+// writes the result re-encrypted under the same data key. If another
+// process changes the file in the meantime, the change is made again on
+// top of theirs (a few times), so neither update is lost.
 func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
+	var err error
+	for range 5 {
+		err = changeValueOnce(c, file, change, done)
+		var ce *changedError
+		if !errors.As(err, &ce) {
+			return err
+		}
+	}
+	return err
+}
+
+func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
 	src, err := readInput(file)
 	if err != nil {
 		return err
@@ -433,7 +444,7 @@ func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error
 		return fileError(file, err)
 	}
 	reportResult(c.App.ErrWriter, file, res)
-	if _, err := writeEdited(file, src, yamlwalk.KeepMetadataText(src, res.Out)); err != nil {
+	if err := replaceFile(file, src, yamlwalk.KeepMetadataText(src, res.Out)); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, done)

@@ -170,7 +170,7 @@ func mergeDriverAction(c *cli.Context) error {
 	if err != nil {
 		return mergeFailed(err)
 	}
-	return writeFileAtomic(oursFile, out, 0o644, true)
+	return writeFile(oursFile, out, 0o644, true)
 }
 
 // mergeFailed makes every driver failure exit 1, which git reads as "not
@@ -470,7 +470,7 @@ func setupAttributes(c *cli.Context, repo *gitrepo.Repo) (int, error) {
 	}
 	text, added := gitattr.Add(string(old), attrsHeader, lines)
 	if len(added) > 0 {
-		if err := writeFileAtomic(attrFile, []byte(text), 0o644, true); err != nil {
+		if err := writeFile(attrFile, []byte(text), 0o644, true); err != nil {
 			return 0, err
 		}
 		for _, l := range added {
@@ -540,7 +540,7 @@ func installHook(c *cli.Context, repo *gitrepo.Repo) (int, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return 0, err
 	}
-	if err := writeFileAtomic(path, []byte(hookScript), 0o755, false); err != nil {
+	if err := writeFile(path, []byte(hookScript), 0o755, false); err != nil {
 		return 0, err
 	}
 	fmt.Fprintf(c.App.Writer, "installed pre-commit hook %s (runs 'sv check --staged')\n", path)

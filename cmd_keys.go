@@ -437,14 +437,7 @@ func applyKeys(p *keyPlan, kr *crypt.Keyring) error {
 	if err := sameValuesAndMAC(p.src, out); err != nil {
 		return err
 	}
-	now, err := os.ReadFile(p.file)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(now, p.src) {
-		return errors.New("the file changed on disk meanwhile; not overwritten")
-	}
-	return writeFileAtomic(p.file, out, 0o644, true)
+	return replaceFile(p.file, p.src, out)
 }
 
 // sameValues checks that out holds exactly src's values and ciphertexts.

@@ -1,54 +1,93 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/sv-secrets/sv/internal/atomicfile"
 )
 
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, fsync, rename, fsync of the directory. The file ends up with
-// mode (or the mode of the file it replaces, when keepMode is set and it
-// exists). On any failure the temporary file is removed and path is
-// untouched.
-func writeFileAtomic(path string, data []byte, mode os.FileMode, keepMode bool) (err error) {
-	if keepMode {
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
-		}
+// Every file sv writes goes through internal/atomicfile: symlinks are
+// written through to their target, devices, FIFOs and /dev/stdout are
+// written into, mode and owner stay, read-only files are refused, hard
+// links stay joined, no named temporary file outlives the process, and
+// writers of one file are serialised.
+
+// writeFile writes data to path: with mode for a new file, and for an
+// existing one too unless keepMode.
+func writeFile(path string, data []byte, mode os.FileMode, keepMode bool) error {
+	return writeError(path, atomicfile.Write(path, data, atomicfile.Options{Mode: mode, KeepMode: keepMode}))
+}
+
+// writeOutput is writeFile for -o: "-" is standard output.
+func writeOutput(stdout io.Writer, path string, data []byte, mode os.FileMode, keepMode bool) error {
+	if path == "-" {
+		_, err := stdout.Write(data)
+		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".sv-tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	return writeFile(path, data, mode, keepMode)
+}
+
+// replaceFile writes data over file, which the command read as src and
+// computed data from: under the write lock it checks that the file still
+// holds src, and fails with *changedError if someone else changed it
+// meanwhile (so their update is not lost). The file keeps its mode.
+func replaceFile(file string, src, data []byte) error {
+	return writeError(file, atomicfile.Write(file, data, atomicfile.Options{Mode: 0o644, KeepMode: true,
+		Check: func(cur []byte, exists bool) error {
+			if !exists || !bytes.Equal(cur, src) {
+				return &changedError{file: file}
+			}
+			return nil
+		}}))
+}
+
+// createFile writes a new file, failing if one appeared meanwhile.
+func createFile(file string, data []byte, mode os.FileMode) error {
+	return writeError(file, atomicfile.Write(file, data, atomicfile.Options{Mode: mode,
+		Check: func(_ []byte, exists bool) error {
+			if exists {
+				return &changedError{file: file, created: true}
+			}
+			return nil
+		}}))
+}
+
+// changedError: the file changed on disk between sv reading it and
+// writing it; nothing was written.
+type changedError struct {
+	file    string
+	created bool
+}
+
+func (e *changedError) Error() string {
+	if e.created {
+		return e.file + " was created by someone else meanwhile; not overwritten"
 	}
-	name := tmp.Name()
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if err = tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+	return e.file + " changed on disk while sv was working on it; not overwritten"
+}
+
+// writeError adds the hint that goes with a refused write.
+func writeError(file string, err error) error {
+	var (
+		ro *atomicfile.ReadOnlyError
+		ce *changedError
+		le *atomicfile.LockedError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ro):
+		return withHint(err, fmt.Sprintf("make it writable first (chmod u+w %s) if you mean to change it", file))
+	case errors.As(err, &ce):
+		return withHint(err, "nothing was written; run the command again")
+	case errors.As(err, &le):
+		return withHint(err, "nothing was written; run the command again when the other process is done")
 	}
-	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Rename(name, path); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return err
 }
 
 // readInput reads a file named on the command line, with errors that name
