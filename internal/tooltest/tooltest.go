@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // ToolsModfile is the modfile, relative to the repository root, that pins
@@ -164,7 +166,7 @@ func build(mf, name string) (string, error) {
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	runErr := runWithProgress(cmd, name, mf)
 	out := strings.TrimSpace(stdout.String())
 	if runErr != nil {
 		return "", fmt.Errorf("%s: %v\nstdout:\n%s\nstderr:\n%s",
@@ -185,4 +187,56 @@ func build(mf, name string) (string, error) {
 		return "", errors.New(out + " is not a regular file")
 	}
 	return out, nil
+}
+
+// progressDelay is how long a build may take before it is announced: an
+// up-to-date check of a cached tool takes well under a second and stays
+// silent.
+var progressDelay = 2 * time.Second
+
+// progressOut, if set, receives the progress notes instead (for tests).
+var progressOut io.Writer
+
+// runWithProgress runs cmd and, if it takes longer than progressDelay,
+// tells the person waiting what is happening: `go test` without -v buffers
+// a test binary's output until its package finishes, so the notes go to
+// the terminal (/dev/tty) when there is one, else to standard error (shown
+// in the log when the package finishes, as in CI).
+func runWithProgress(cmd *exec.Cmd, name, modfile string) error {
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	start := time.Now()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(progressDelay):
+	}
+	rel := modfile
+	if root, err := repoRoot(); err == nil {
+		if r, err := filepath.Rel(root, modfile); err == nil {
+			rel = filepath.ToSlash(r)
+		}
+	}
+	progressf("sv tests: building pinned %s from %s (first run only; this can take a few minutes)…\n", name, rel)
+	err := <-done
+	if err == nil {
+		progressf("sv tests: built %s in %s\n", name, time.Since(start).Round(time.Second))
+	}
+	return err
+}
+
+func progressf(format string, args ...any) {
+	if progressOut != nil {
+		fmt.Fprintf(progressOut, format, args...)
+		return
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		fmt.Fprintf(tty, format, args...)
+		tty.Close()
+		return
+	}
+	fmt.Fprintf(os.Stderr, format, args...)
 }
