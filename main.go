@@ -44,7 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app.CommandNotFound = func(c *cli.Context, name string) {
 		notFound = &usageError{msg: fmt.Sprintf("unknown command %q", name), hint: "run 'sv --help' for the list of commands"}
 	}
-	err := app.Run(args)
+	err := app.Run(normalizeArgs(app.Commands, args))
 	if err == nil {
 		err = notFound
 	}
