@@ -10,7 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
 	"filippo.io/age"
 	"filippo.io/age/agessh"
@@ -57,7 +59,6 @@ type Keyring struct {
 	ids    []age.Identity
 	places []string
 	cmd    string
-	cmdIDs map[string][]age.Identity
 }
 
 // DefaultKeysFile returns the sops default identity file for env.
@@ -73,8 +74,11 @@ func (e Env) DefaultKeysFile() string {
 // SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD (run lazily, per
 // recipient) and <config dir>/sops/age/keys.txt. A source that is named
 // explicitly but broken is an error; absent default files are not.
+//
+// The process becomes non-dumpable first (Linux): see noCoreDumps.
 func LoadKeyring(env Env) (*Keyring, error) {
-	k := &Keyring{env: env, cmdIDs: map[string][]age.Identity{}}
+	noCoreDumps()
+	k := &Keyring{env: env}
 	get := env.Getenv
 	if get == nil {
 		get = func(string) string { return "" }
@@ -154,14 +158,39 @@ func (k *Keyring) Places() []string { return k.places }
 func (k *Keyring) Empty() bool { return len(k.ids) == 0 && k.cmd == "" }
 
 // Identities returns the identities to try for a stanza addressed to
-// recipient, running SOPS_AGE_KEY_CMD (with SOPS_AGE_RECIPIENT set) if set.
+// recipient, running SOPS_AGE_KEY_CMD if set. The command runs at most once
+// per process (a file with thousands of recipient stanzas must not start
+// thousands of processes, nor touch a hardware key thousands of times),
+// with SOPS_AGE_RECIPIENT set to the first recipient it is asked for; its
+// identities, or its failure, are reused for every other stanza.
 func (k *Keyring) Identities(recipient string) ([]age.Identity, error) {
 	if k.cmd == "" {
 		return k.ids, nil
 	}
-	if ids, ok := k.cmdIDs[recipient]; ok {
-		return append(ids, k.ids...), nil
+	keyCmd.Lock()
+	defer keyCmd.Unlock()
+	if !keyCmd.ran || keyCmd.cmd != k.cmd {
+		keyCmd.ran, keyCmd.cmd = true, k.cmd
+		keyCmd.ids, keyCmd.err = k.runKeyCmd(recipient)
+		keyCmd.runs++
 	}
+	if keyCmd.err != nil {
+		return nil, keyCmd.err
+	}
+	return append(slices.Clone(keyCmd.ids), k.ids...), nil
+}
+
+// keyCmd is SOPS_AGE_KEY_CMD's one run in this process.
+var keyCmd struct {
+	sync.Mutex
+	ran  bool
+	cmd  string
+	ids  []age.Identity
+	err  error
+	runs int // for tests
+}
+
+func (k *Keyring) runKeyCmd(recipient string) ([]age.Identity, error) {
 	args := shellSplit(k.cmd)
 	if len(args) == 0 {
 		return nil, errors.New("SOPS_AGE_KEY_CMD is empty after splitting")
@@ -177,8 +206,7 @@ func (k *Keyring) Identities(recipient string) ([]age.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SOPS_AGE_KEY_CMD output: %w", err)
 	}
-	k.cmdIDs[recipient] = ids
-	return append(ids, k.ids...), nil
+	return ids, nil
 }
 
 func (k *Keyring) loadFile(name string) ([]age.Identity, error) {

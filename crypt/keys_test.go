@@ -307,3 +307,59 @@ func TestPluginIdentityLines(t *testing.T) {
 		t.Errorf("plugin recipient without a UI: %v", err)
 	}
 }
+
+// TestKeyCmdOncePerProcess: a file with many recipient stanzas (anyone can
+// add stanzas) runs SOPS_AGE_KEY_CMD once, not once per stanza, and so do
+// later keyrings of the same process.
+func TestKeyCmdOncePerProcess(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a POSIX shell")
+	}
+	id, _ := age.GenerateX25519Identity()
+	var rs []Recipient
+	for range 200 {
+		other, _ := age.GenerateX25519Identity()
+		rs = append(rs, Recipient{String: other.Recipient().String(), Recipient: other.Recipient()})
+	}
+	rs = append(rs, Recipient{String: id.Recipient().String(), Recipient: id.Recipient()})
+	key, _ := NewDataKey()
+	groups, err := WrapKeyGroups(key, [][]Recipient{rs}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "key.txt")
+	os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600)
+	log := filepath.Join(dir, "log")
+	script := filepath.Join(dir, "once.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\necho run >> '"+log+"'\ncat '"+keyFile+"'\n"), 0o700)
+	for range 3 {
+		kr, err := LoadKeyring(envOf(map[string]string{"SOPS_AGE_KEY_CMD": "sh '" + script + "'"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := kr.DataKey(groups, 0)
+		if err != nil || !bytes.Equal(got, key) {
+			t.Fatalf("DataKey: %v", err)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if n := strings.Count(string(b), "run"); n != 1 {
+		t.Fatalf("SOPS_AGE_KEY_CMD ran %d times, want once", n)
+	}
+}
+
+// TestLoadKeyringNoCoreDumps: once identities may be in memory, the process
+// is not dumpable (Linux).
+func TestLoadKeyringNoCoreDumps(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("PR_SET_DUMPABLE is Linux only")
+	}
+	id, _ := age.GenerateX25519Identity()
+	if _, err := LoadKeyring(envOf(map[string]string{"SOPS_AGE_KEY": id.String()})); err != nil {
+		t.Fatal(err)
+	}
+	if Dumpable() {
+		t.Fatal("the process is still dumpable after loading identities")
+	}
+}
