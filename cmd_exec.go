@@ -45,13 +45,22 @@ index, and --prefix in front:
 Null values are left out. Values are the text of the YAML scalar (true,
 5432, the string itself). Two values that map to one name, a name starting
 with a digit, and a value containing a NUL byte are errors naming the
-paths; nothing is run then.
+paths; nothing is run then. A value may not set PATH, HOME, IFS,
+LD_* and other variables that change which program runs or how (a values
+file anyone can push would otherwise run code in CI): such a value is an
+error unless --allow-env NAME says the file is meant to set it.
+
+The command does not get sv's key variables (SOPS_AGE_KEY,
+SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE)
+unless --pass-keys.
 
 Example:
    sv exec-env secrets.yaml -- ./deploy.sh
    sv exec-env --prefix APP_ values.prod.yaml -- sh -c 'echo "$APP_DB_HOST"'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "prefix", Usage: "put `PREFIX` in front of every variable name"},
+			&cli.StringSliceFlag{Name: "allow-env", Usage: "let the file set the variable `NAME` although it is protected (PATH, HOME, LD_*…; repeatable)"},
+			passKeysFlag,
 		},
 		Action: execEnvAction,
 	}
@@ -74,11 +83,15 @@ sits in a file. Like a shell's <(…), it can be read once: the first open
 gets the whole plaintext and removes the name. Programs that read a file
 twice, seek or check its size need the default.
 
+The command does not get sv's key variables (SOPS_AGE_KEY*,
+SOPS_AGE_SSH_PRIVATE_KEY_FILE) unless --pass-keys.
+
 Example:
    sv exec-file values.prod.yaml -- helm upgrade app ./chart -f {}
    sv exec-file --fifo kubeconfig.enc.yaml -- kubectl --kubeconfig {} get pods`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "fifo", Usage: "serve the plaintext once through a named pipe instead of a file"},
+			passKeysFlag,
 		},
 		Action: execFileAction,
 	}
@@ -114,7 +127,10 @@ func execEnvAction(c *cli.Context) error {
 	if err != nil {
 		return fileError(file, err)
 	}
-	env := os.Environ()
+	if err := checkProtected(vars, c.StringSlice("allow-env")); err != nil {
+		return fileError(file, err)
+	}
+	env := childEnv(os.Environ(), c.Bool("pass-keys"))
 	for _, v := range vars {
 		env = append(env, v.name+"="+v.value)
 	}
@@ -170,7 +186,7 @@ func execFileAction(c *cli.Context) error {
 	for i, a := range argv {
 		args[i] = strings.ReplaceAll(a, "{}", path)
 	}
-	return runChild(c, args, os.Environ(), sigs)
+	return runChild(c, args, childEnv(os.Environ(), c.Bool("pass-keys")), sigs)
 }
 
 // privateDir makes a 0700 directory, in memory (/dev/shm) when possible.
