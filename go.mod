@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	filippo.io/age v1.3.2
+	github.com/google/shlex v0.0.0-20191202100458-e7afc7fbc510
 	github.com/rogpeppe/go-internal v1.16.0
 	github.com/urfave/cli/v2 v2.27.7
 	go.yaml.in/yaml/v3 v3.0.6
@@ -15,8 +16,12 @@ require (
 // Test-only: helmplugin's tests drive Helm 3's own getter machinery
 // (helm.sh/helm/v3/pkg/getter). Only _test.go files import it, so it is not
 // linked into the sv binary; the helm CLIs used by tests are pinned
-// separately in tools/helm3 and tools/helm4.
-require helm.sh/helm/v3 v3.22.0
+// separately in tools/helm3 and tools/helm4. sigs.k8s.io/yaml is Helm's
+// YAML 1.1 reader: tests read sv's output with it as Helm does.
+require (
+	helm.sh/helm/v3 v3.22.0
+	sigs.k8s.io/yaml v1.6.0
+)
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
@@ -99,5 +104,4 @@ require (
 	sigs.k8s.io/kustomize/kyaml v0.21.1 // indirect
 	sigs.k8s.io/randfill v1.0.0 // indirect
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
-	sigs.k8s.io/yaml v1.6.0 // indirect
 )

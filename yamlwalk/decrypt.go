@@ -3,7 +3,10 @@ package yamlwalk
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sv-secrets/sv/crypt"
 	"go.yaml.in/yaml/v3"
@@ -28,12 +31,17 @@ type Decrypted struct {
 	// never re-encrypt).
 	stash  []stashEntry
 	values map[string]string
+	plain  map[string]bool
 }
 
 type stashEntry struct {
 	aad, typ string
 	pt       []byte
 	enc      string
+	// plain: the ENC scalar was written plain in block context (as sops
+	// writes every value), so a rewrite keeps it plain whatever spelling
+	// its plaintext got.
+	plain bool
 }
 
 // valueMap maps stashKey(aad, typ, pt) to the value's ciphertext.
@@ -54,6 +62,20 @@ func (d *Decrypted) Stash() Stash {
 	return func(aad, typ string, pt []byte) string {
 		return d.valueMap()[stashKey(aad, typ, pt)]
 	}
+}
+
+// plainENC reports whether enc, one of this file's ciphertexts, was written
+// as a plain scalar in block context.
+func (d *Decrypted) plainENC(enc string) bool {
+	if d.plain == nil {
+		d.plain = make(map[string]bool)
+		for _, e := range d.stash {
+			if e.plain {
+				d.plain[e.enc] = true
+			}
+		}
+	}
+	return d.plain[enc]
 }
 
 func stashKey(aad, typ string, pt []byte) string {
@@ -102,10 +124,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	out := &Decrypted{Metadata: meta, Key: key, stash: make([]stashEntry, 0, len(f.encs))}
 	states := make(map[*yaml.Node]*leafState, len(f.encs))
 	edits := make([]edit, 0, len(f.encs)+len(f.Docs))
-	eol := f.eol()
-	unit := f.indentUnit()
 	anchorValues := map[string][]byte{}
 	seqs := map[*yaml.Node]*seqComments{}
+	want := make([]readBack, 0, len(f.encs))
 	err = f.walkWith(false, meta.Rules.usesComments(), func(l *Leaf) error {
 		n := l.Node
 		if n.Kind == yaml.AliasNode {
@@ -113,11 +134,8 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 		}
 		aad := crypt.AAD(l.Keys)
 		should := meta.Rules.ShouldEncrypt(l.Keys, l.Comments)
-		if l.Seq != nil {
-			if seqs[l.Seq] == nil {
-				seqs[l.Seq] = &seqComments{key: l.SeqKey}
-			}
-			seqs[l.Seq].items++
+		if l.Seq != nil && seqs[l.Seq] == nil {
+			seqs[l.Seq] = &seqComments{key: l.SeqKey}
 		}
 		if !should || !crypt.IsENC(n.Value) || n.Tag != "!!str" && n.Tag != "" && !isAliasCopy(n) {
 			typ, pt, err := plaintext(n)
@@ -128,6 +146,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 				return &ValueError{Path: l.Path, Line: n.Line, Err: ErrNotPlain}
 			}
 			states[n] = &leafState{typ: typ, pt: pt}
+			want = append(want, readBack{l.Path, n.Line, typ, pt})
 			return nil
 		}
 		enc := f.realValue(n.Value)
@@ -135,10 +154,13 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
-		states[n] = &leafState{typ: typ, pt: pt, encrypted: true}
+		// The MAC covers a value's canonical bytes; sv keeps a float's own
+		// spelling inside the ciphertext (see keptSpelling).
+		states[n] = &leafState{typ: typ, pt: canonical(typ, pt), encrypted: true}
 		// A block scalar's value ends in a line break that is not part of
 		// the ENC string; stashing it would add a blank line on rewrite.
-		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n")})
+		plainENC := n.Style&^yaml.TaggedStyle == 0 && !l.Flow
+		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n"), plainENC})
 		sp, err := f.leafSpan(l)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
@@ -168,7 +190,8 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			// The copy was changed on its own (e.g. by sops): keep the value.
 			n = &yaml.Node{Kind: n.Kind, Style: n.Style &^ yaml.TaggedStyle, Value: n.Value}
 		}
-		text, err := render(typ, pt, n, sp, l.Flow, f.src.b, eol, l.Indent+unit)
+		want = append(want, readBack{l.Path, n.Line, typ, pt})
+		text, err := render(typ, pt, n, sp, f.src.b, f.leafContext(l))
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
@@ -189,7 +212,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	for seq, sc := range seqs {
 		// sops writes the comments of a list as items; a list that held only
 		// comments was empty.
-		if sc.items > 0 && sc.items == sc.comments && sc.key != nil && seq.Style&yaml.FlowStyle == 0 {
+		if sc.comments > 0 && sc.comments == len(seq.Content) && sc.key != nil && seq.Style&yaml.FlowStyle == 0 {
 			e, err := f.afterKeyColon(sc.key)
 			if err != nil {
 				return nil, err
@@ -209,7 +232,98 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	edits = append(edits, re...)
 	out.Warnings = f.aliasWarnings(states)
 	out.Text = f.applyEdits(f.src.b, edits)
+	if err := verifyReadBack(out.Text, want); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// readBack is a value as decryption must give it back.
+type readBack struct {
+	path string
+	line int
+	typ  string
+	pt   []byte
+}
+
+// ErrReadBack means the decrypted text would not read back as the values
+// that were decrypted; it is wrapped in a ValueError naming the path.
+var ErrReadBack = errors.New("the decrypted text would not read back as the decrypted value (sv refuses to output it; please report this file shape)")
+
+// verifyReadBack parses the decrypted text again and checks that its values,
+// in document order, are exactly want in type and value: no spelling sv
+// chose may change a value, and no edit may break the YAML around it.
+func verifyReadBack(text []byte, want []readBack) error {
+	g, err := Parse(text)
+	if err != nil {
+		if len(want) > 0 {
+			return &ValueError{Path: want[0].path, Err: fmt.Errorf("%w: %v", ErrReadBack, err)}
+		}
+		return err
+	}
+	i := 0
+	err = g.walk(false, func(l *Leaf) error {
+		if l.Node.Kind == yaml.AliasNode {
+			return nil
+		}
+		if i >= len(want) {
+			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: ErrReadBack}
+		}
+		w := want[i]
+		i++
+		typ, pt, err := plaintext(l.Node)
+		if err != nil || !sameValue(typ, pt, w.typ, w.pt) {
+			return &ValueError{Path: w.path, Line: w.line, Err: ErrReadBack}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if i != len(want) {
+		return &ValueError{Path: want[i].path, Line: want[i].line, Err: ErrReadBack}
+	}
+	return nil
+}
+
+// sameValue compares a value read from YAML (canonical, as plaintext gives
+// it) with a decrypted one.
+func sameValue(typ string, pt []byte, wtyp string, wpt []byte) bool {
+	if wtyp == crypt.TypeBytes {
+		wtyp = crypt.TypeStr
+	}
+	return typ == wtyp && bytes.Equal(pt, canonical(wtyp, wpt))
+}
+
+// canonical returns the bytes sops feeds to the MAC for a decrypted value
+// (its ToBytes of the parsed value): the same as plaintext gives for the
+// value's YAML text.
+func canonical(typ string, pt []byte) []byte {
+	switch typ {
+	case crypt.TypeFloat:
+		if f, err := strconv.ParseFloat(string(pt), 64); err == nil {
+			return []byte(strconv.FormatFloat(f, 'f', -1, 64))
+		}
+	case crypt.TypeInt:
+		if v, err := strconv.ParseInt(string(pt), 10, 64); err == nil {
+			return []byte(strconv.FormatInt(v, 10))
+		}
+	case crypt.TypeBool:
+		if b, err := strconv.ParseBool(string(pt)); err == nil {
+			if b {
+				return []byte("True")
+			}
+			return []byte("False")
+		}
+	case crypt.TypeTime:
+		var t time.Time
+		if err := t.UnmarshalText(pt); err == nil {
+			if b, err := t.MarshalText(); err == nil {
+				return b
+			}
+		}
+	}
+	return pt
 }
 
 // removeMetadata cuts the sops block out of every document: from the start
@@ -340,7 +454,7 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 			// sops keeps such comments as they are, with a warning.
 			continue
 		}
-		out.stash = append(out.stash, stashEntry{aad, crypt.TypeComment, pt, real})
+		out.stash = append(out.stash, stashEntry{aad, crypt.TypeComment, pt, real, false})
 		edits = append(edits, edit{at, at + 1 + len(enc), "#" + string(pt)})
 	}
 	return edits, nil
@@ -420,9 +534,11 @@ func (f *File) walkMappings(fn func(keys []string, off int)) error {
 	return nil
 }
 
+// seqComments counts the comment items of a sequence: one whose items are
+// all comments was empty.
 type seqComments struct {
-	key             *yaml.Node
-	items, comments int
+	key      *yaml.Node
+	comments int
 }
 
 // afterKeyColon returns the offset just after the ':' that follows key.

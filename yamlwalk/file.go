@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -105,9 +106,11 @@ type EncryptOptions struct {
 	EncryptComments bool
 
 	// Set by Reencrypt: the data key and key groups to use for a plaintext
-	// input instead of fresh ones.
-	dataKey []byte
-	groups  *Metadata
+	// input instead of fresh ones, and which reused ciphertexts were plain
+	// scalars (they stay plain).
+	dataKey  []byte
+	groups   *Metadata
+	plainENC func(enc string) bool
 }
 
 // Result is the outcome of Encrypt.
@@ -205,6 +208,11 @@ func (f *File) findIndentUnit() int {
 	return 2
 }
 
+// leafContext is where a leaf's value text sits, for the emitter.
+func (f *File) leafContext(l *Leaf) scalarContext {
+	return scalarContext{flow: l.Flow, seqItem: l.InSeq && !l.Flow, col: l.Indent, unit: f.indentUnit(), eol: f.eol()}
+}
+
 func (f *File) leafSpan(l *Leaf) (span, error) {
 	off, err := f.src.offset(l.Node.Line, l.Node.Column)
 	if err != nil {
@@ -221,6 +229,10 @@ func encText(enc string, n *yaml.Node, sp span, flow bool, src []byte) string {
 		t = `"` + enc + `"`
 	case yaml.SingleQuotedStyle:
 		t = "'" + enc + "'"
+		if flow {
+			// Tell it from a plain value, also single-quoted in flow.
+			t = flowSingleTag + t
+		}
 	case yaml.LiteralStyle, yaml.FoldedStyle:
 		t = string(src[sp.val:sp.hdrEnd]) + "\n" + strings.Repeat(" ", sp.indent) + enc
 	default:
@@ -322,24 +334,37 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: l.Node.Line, Err: fmt.Errorf("cannot locate the value's text: %w", err)}
 		}
+		encPt := keptSpelling(l.Node, typ, pt)
 		enc := ""
 		if opt.Stash != nil {
-			enc = opt.Stash(aad, typ, pt)
+			enc = opt.Stash(aad, typ, encPt)
 		}
 		if enc == "" {
-			if enc, err = c.Encrypt(pt, typ, aad, nil); err != nil {
+			if enc, err = c.Encrypt(encPt, typ, aad, nil); err != nil {
 				return err
 			}
 		}
 		st.encrypted, st.isNew = true, true
 		res.Encrypted++
-		edits = append(edits, edit{sp.start, sp.end, encText(enc, l.Node, sp, l.Flow, f.src.b)})
+		text := encText(enc, l.Node, sp, l.Flow, f.src.b)
+		if opt.plainENC != nil && !l.Flow && opt.plainENC(enc) {
+			// An unchanged value keeps its exact ENC text: sops writes
+			// every value plain, whatever spelling decryption chose.
+			text = enc
+			if sp.anchor != "" {
+				text = sp.anchor + " " + enc
+			}
+		}
+		edits = append(edits, edit{sp.start, sp.end, text})
 		// Will decryption give back the same text?
 		encNode := &yaml.Node{Kind: yaml.ScalarNode, Style: l.Node.Style &^ yaml.TaggedStyle, Value: enc}
+		if l.Flow && encNode.Style&yaml.SingleQuotedStyle != 0 {
+			encNode.Style |= yaml.TaggedStyle // see flowSingleTag
+		}
 		if l.Node.Style&(yaml.LiteralStyle|yaml.FoldedStyle) == 0 && l.Flow && l.Node.Style&^yaml.TaggedStyle == 0 {
 			encNode.Style = yaml.SingleQuotedStyle
 		}
-		back, err := render(typ, pt, encNode, sp, l.Flow, f.src.b, f.eol(), l.Indent+f.indentUnit())
+		back, err := render(typ, encPt, encNode, sp, f.src.b, f.leafContext(l))
 		if sp.anchor != "" {
 			back = sp.anchor + " " + back
 		}
@@ -415,6 +440,22 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// keptSpelling returns the plaintext to encrypt for a value: for a plain
+// float whose text Go's ParseFloat reads as the same number (4.10, 6.02e23,
+// 1.0), its own text, which sops decrypts as that float and sv gives back as
+// written; otherwise pt, the canonical bytes. The MAC always covers the
+// canonical bytes, as sops computes it.
+func keptSpelling(n *yaml.Node, typ string, pt []byte) []byte {
+	if typ != crypt.TypeFloat || n.Style&^yaml.TaggedStyle != 0 || n.Value == string(pt) {
+		return pt
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil || strconv.FormatFloat(v, 'f', -1, 64) != string(pt) {
+		return pt
+	}
+	return []byte(n.Value)
 }
 
 // ErrUnfaithful means sv could not write a file that decrypts to exactly the

@@ -261,13 +261,14 @@ func renderMetadata(m *Metadata, base, unit, eol string) (string, error) {
 	return b.String(), nil
 }
 
-// quote writes s plain when that reads back as the same string, else
-// double-quoted.
+// quote spells a metadata string on one line: the emitter's flow-context
+// spelling, valid in block context too.
 func quote(s string) string {
-	if plainSafe(s, false) {
-		return s
+	text, err := spellString(s, scalarContext{flow: true})
+	if err != nil {
+		return doubleQuote(s)
 	}
-	return doubleQuote(s)
+	return text
 }
 
 func (m *Metadata) String() string {

@@ -1,7 +1,6 @@
 package yamlwalk
 
 import (
-	"encoding/base64"
 	"fmt"
 	"math"
 	"strconv"
@@ -63,42 +62,14 @@ func plaintext(n *yaml.Node) (typ string, pt []byte, err error) {
 }
 
 // render returns YAML text for a decrypted value in the style of the ENC
-// scalar it replaces. It returns the text of a plain, quoted or block
-// scalar; for block scalars sp describes the header and indentation.
-func render(typ string, pt []byte, n *yaml.Node, sp span, flow bool, src []byte, eol string, blockIndent int) (string, error) {
-	switch typ {
-	case crypt.TypeStr, crypt.TypeBytes:
-		return renderString(string(pt), n, sp, flow, src, eol, blockIndent), nil
-	case crypt.TypeInt:
-		if _, err := strconv.Atoi(string(pt)); err != nil {
-			return "", fmt.Errorf("decrypted int does not parse")
-		}
-		return string(pt), nil
-	case crypt.TypeFloat:
-		f, err := strconv.ParseFloat(string(pt), 64)
-		if err != nil {
-			return "", fmt.Errorf("decrypted float does not parse")
-		}
-		return formatFloat(f, string(pt)), nil
-	case crypt.TypeBool:
-		b, err := strconv.ParseBool(string(pt))
-		if err != nil {
-			return "", fmt.Errorf("decrypted bool does not parse")
-		}
-		return strconv.FormatBool(b), nil
-	case crypt.TypeTime:
-		var t time.Time
-		if err := t.UnmarshalText(pt); err != nil {
-			return "", fmt.Errorf("decrypted time does not parse")
-		}
-		// sops stores a bare date as midnight UTC; write it back as a date,
-		// the spelling values files use.
-		if d, ok := strings.CutSuffix(string(pt), "T00:00:00Z"); ok {
-			return d, nil
-		}
-		return string(pt), nil
+// scalar it replaces. Quoted and block ENC scalars were written by sv in the
+// style of the original value, which is re-created; a plain ENC scalar (sops
+// writes every value so) gets the emitter's spelling (see emit.go).
+func render(typ string, pt []byte, n *yaml.Node, sp span, src []byte, ctx scalarContext) (string, error) {
+	if typ == crypt.TypeStr || typ == crypt.TypeBytes {
+		return renderString(string(pt), n, sp, src, ctx)
 	}
-	return "", fmt.Errorf("unknown value type %q", typ)
+	return spellValue(typ, pt, ctx)
 }
 
 // formatFloat keeps a float a float in YAML: sops stores 1.0 as "1", which
@@ -118,34 +89,33 @@ func formatFloat(f float64, s string) string {
 	return s + ".0"
 }
 
-func renderString(s string, n *yaml.Node, sp span, flow bool, src []byte, eol string, blockIndent int) string {
+// flowSingleTag marks an ENC scalar inside a flow collection whose original
+// value was single-quoted: sv writes plain values there single-quoted too (a
+// plain ENC would end at its commas), so the tag tells the two apart. sops
+// reads !!str as the string it is.
+const flowSingleTag = "!!str "
+
+func renderString(s string, n *yaml.Node, sp span, src []byte, ctx scalarContext) (string, error) {
 	style := n.Style &^ (yaml.TaggedStyle | yaml.FlowStyle)
 	if !utf8.ValidString(s) {
-		return "!!binary " + base64.StdEncoding.EncodeToString([]byte(s))
+		return spellString(s, ctx)
 	}
 	switch style {
 	case yaml.DoubleQuotedStyle:
-		return doubleQuote(s)
+		return doubleQuote(s), nil
 	case yaml.SingleQuotedStyle:
-		if flow && plainSafe(s, true) {
-			// sv writes plain values inside flow collections as
-			// single-quoted ENC (a plain ENC would end at its commas).
-			return s
+		if ctx.flow && n.Style&yaml.TaggedStyle == 0 {
+			// A plain value inside a flow collection (see flowSingleTag).
+			return spellString(s, ctx)
 		}
 		if singleSafe(s) {
-			return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+			return "'" + strings.ReplaceAll(s, "'", "''") + "'", nil
 		}
-		return doubleQuote(s)
+		return doubleQuote(s), nil
 	case yaml.LiteralStyle, yaml.FoldedStyle:
-		return renderBlock(s, sp, src, eol)
+		return renderBlock(s, sp, src, ctx.eol), nil
 	}
-	if plainSafe(s, flow) {
-		return s
-	}
-	if !flow && strings.Contains(strings.TrimRight(s, "\n"), "\n") && literalSafe(s) {
-		return literal(s, blockIndent, eol)
-	}
-	return doubleQuote(s)
+	return spellString(s, ctx)
 }
 
 // renderBlock re-creates a block scalar from its original header (kept in
@@ -198,36 +168,6 @@ func renderBlock(s string, sp span, src []byte, eol string) string {
 	return b.String()
 }
 
-// literal renders a multi-line string as a literal block scalar whose
-// content is indented to indent columns.
-func literal(s string, indent int, eol string) string {
-	header := "|"
-	body := s
-	switch {
-	case strings.HasSuffix(s, "\n\n"):
-		header = "|+"
-		body = strings.TrimSuffix(s, "\n")
-	case strings.HasSuffix(s, "\n"):
-		body = strings.TrimSuffix(s, "\n")
-	default:
-		header = "|-"
-	}
-	if strings.HasPrefix(s, " ") {
-		header = "|2" + header[1:]
-	}
-	pad := strings.Repeat(" ", indent)
-	var b strings.Builder
-	b.WriteString(header)
-	for _, l := range strings.Split(body, "\n") {
-		b.WriteString(eol)
-		if l != "" {
-			b.WriteString(pad)
-			b.WriteString(l)
-		}
-	}
-	return b.String()
-}
-
 // literalSafe reports whether s can be written as a literal block: printable
 // text, no trailing blanks on a line, no carriage returns, and not only
 // line breaks.
@@ -267,53 +207,6 @@ func printable(r rune) bool {
 		return false
 	}
 	return unicode.IsPrint(r) || r == ' ' || r == 0xa0 || unicode.IsSpace(r) && r > 0x7f
-}
-
-// plainSafe reports whether s can be written as a plain scalar and read back
-// as the same string.
-func plainSafe(s string, flow bool) bool {
-	if s == "" || s[0] == ' ' || s[0] == '\t' || s[len(s)-1] == ' ' || s[len(s)-1] == '\t' {
-		return false
-	}
-	switch s[0] {
-	case '#', ',', '[', ']', '{', '}', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`':
-		return false
-	case '-', '?', ':':
-		if len(s) == 1 || s[1] == ' ' || s[1] == '\t' || (flow && strings.IndexByte(",[]{}", s[1]) >= 0) {
-			return false
-		}
-	}
-	if s[len(s)-1] == ':' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\n', '\r':
-			return false
-		case ':':
-			if i+1 < len(s) && (s[i+1] == ' ' || s[i+1] == '\t' || flow && strings.IndexByte(",[]{}", s[i+1]) >= 0) {
-				return false
-			}
-		case '#':
-			if s[i-1] == ' ' || s[i-1] == '\t' {
-				return false
-			}
-		case ',', '[', ']', '{', '}':
-			if flow {
-				return false
-			}
-		}
-	}
-	for _, r := range s {
-		if !printable(r) && r != '\t' {
-			return false
-		}
-	}
-	if strings.HasPrefix(s, "---") || strings.HasPrefix(s, "...") {
-		return false
-	}
-	return (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag() == "!!str"
 }
 
 // doubleQuote writes s as a double-quoted scalar, escaping what YAML needs.

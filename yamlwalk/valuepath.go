@@ -417,7 +417,11 @@ func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
 		if err != nil {
 			return edit{}, err
 		}
-		return edit{at, at, " " + f.newScalarText(typ, pt, false, fr.node.Column-1)}, nil
+		text, err := f.newScalarText(typ, pt, scalarContext{col: fr.node.Column - 1, unit: f.indentUnit(), eol: f.eol()})
+		if err != nil {
+			return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
+		}
+		return edit{at, at, " " + text}, nil
 	}
 	off, err := f.src.offset(n.Line, n.Column)
 	if err != nil {
@@ -427,11 +431,15 @@ func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
 	if err != nil {
 		return edit{}, &PathError{Path: loc.steps, Msg: "cannot locate the value's text: " + err.Error()}
 	}
+	ctx := scalarContext{flow: fr.flow, seqItem: fr.key == nil && !fr.flow, col: fr.node.Column - 1, unit: f.indentUnit(), eol: f.eol()}
 	var text string
 	if typ == crypt.TypeStr {
-		text = renderString(pt, n, sp, fr.flow, f.src.b, f.eol(), fr.node.Column-1+f.indentUnit())
+		text, err = renderString(pt, n, sp, f.src.b, ctx)
 	} else {
-		text = typedText(typ, pt)
+		text, err = f.newScalarText(typ, pt, ctx)
+	}
+	if err != nil {
+		return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
 	}
 	if sp.anchor != "" {
 		text = sp.anchor + " " + text
@@ -439,26 +447,13 @@ func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
 	return edit{sp.start, sp.end, text}, nil
 }
 
-// typedText is the YAML text of a non-string scalar.
-func typedText(typ, pt string) string {
-	switch typ {
-	case crypt.TypeBool:
-		return strings.ToLower(pt)
-	case crypt.TypeFloat:
-		v, _ := strconv.ParseFloat(pt, 64)
-		return formatFloat(v, pt)
+// newScalarText spells a new value with the emitter (see emit.go).
+func (f *File) newScalarText(typ, pt string, ctx scalarContext) (string, error) {
+	if typ == crypt.TypeBool {
+		// sv set takes true/false in any case; sops stores True/False.
+		pt = strings.ToLower(pt)
 	}
-	return pt
-}
-
-// newScalarText writes a new value: plain where that reads back the same,
-// else a literal block for multi-line text, else double-quoted.
-func (f *File) newScalarText(typ, pt string, flow bool, indent int) string {
-	if typ != crypt.TypeStr {
-		return typedText(typ, pt)
-	}
-	n := &yaml.Node{Kind: yaml.ScalarNode}
-	return renderString(pt, n, span{}, flow, f.src.b, f.eol(), indent+f.indentUnit())
+	return spellValue(typ, []byte(pt), ctx)
 }
 
 // insertKeys adds the missing keys rest (and the value) under the last
@@ -470,7 +465,7 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 		}
 	}
 	eol, unit := f.eol(), f.indentUnit()
-	block := func(indent int) string {
+	block := func(indent int) (string, error) {
 		var b strings.Builder
 		for i, st := range rest {
 			if i > 0 {
@@ -481,10 +476,14 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 			b.WriteString(":")
 			if i == len(rest)-1 {
 				b.WriteString(" ")
-				b.WriteString(f.newScalarText(typ, pt, false, indent+i*unit))
+				text, err := f.newScalarText(typ, pt, scalarContext{col: indent + i*unit, unit: unit, eol: eol})
+				if err != nil {
+					return "", err
+				}
+				b.WriteString(text)
 			}
 		}
-		return b.String()
+		return b.String(), nil
 	}
 	n := loc.node
 	var fr *frame
@@ -496,7 +495,11 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 	case n == nil:
 		// An empty document: the new keys are its content.
 		at := loc.doc.end
-		text := block(0) + eol
+		text, err := block(0)
+		if err != nil {
+			return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
+		}
+		text += eol
 		if at > 0 && f.src.b[at-1] != '\n' {
 			text = eol + text
 		}
@@ -511,7 +514,11 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 			return edit{}, &PathError{Path: loc.steps, Msg: "cannot locate the end of the mapping: " + err.Error()}
 		}
 		at := contentEnd(f.src.b, end, f.src.lineEnd(end))
-		return edit{at, at, eol + block(n.Column-1)}, nil
+		text, err := block(n.Column - 1)
+		if err != nil {
+			return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
+		}
+		return edit{at, at, eol + text}, nil
 	case n.Kind == yaml.MappingNode || n.ShortTag() == "!!null":
 		// An empty mapping ({}) or a null value: the keys replace it.
 		if fr == nil {
@@ -524,7 +531,11 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 			if err != nil {
 				return edit{}, err
 			}
-			return edit{off, end, block(0)}, nil
+			text, err := block(0)
+			if err != nil {
+				return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
+			}
+			return edit{off, end, text}, nil
 		}
 		if fr.key == nil || inFlow {
 			return edit{}, &PathError{Path: loc.steps, Msg: "is " + kindName(n) + " inside a sequence or flow collection; use sv edit"}
@@ -540,14 +551,20 @@ func (f *File) insertKeys(loc *location, rest ValuePath, typ, pt string) (edit, 
 			}
 		}
 		// The key's own indentation plus one unit.
-		return edit{start, end, eol + block(fr.node.Column-1+unit)}, nil
+		text, err := block(fr.node.Column - 1 + unit)
+		if err != nil {
+			return edit{}, &PathError{Path: loc.steps, Msg: err.Error()}
+		}
+		return edit{start, end, eol + text}, nil
 	}
 	return edit{}, &PathError{Path: loc.steps, Msg: "is " + kindName(n) + ", not a mapping"}
 }
 
+// keyText spells a new mapping key: plain where every reader takes it so,
+// else double-quoted.
 func keyText(k string) string {
-	if plainSafe(k, false) && !strings.ContainsAny(k, ":#") {
-		return k
+	if t, err := spellString(k, scalarContext{flow: true}); err == nil && isPlainText(t) {
+		return t
 	}
 	return doubleQuote(k)
 }

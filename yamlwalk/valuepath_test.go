@@ -64,7 +64,7 @@ func TestSetValue(t *testing.T) {
 	}{
 		{"db.password", "str", "new secret", `  password: "new secret"`},
 		{"db.host", "str", "db2.internal", "  host: db2.internal   # the primary"},
-		{"db.host", "str", "needs: quoting", `  host: "needs: quoting"   # the primary`},
+		{"db.host", "str", "needs: quoting", `  host: 'needs: quoting'   # the primary`},
 		{"db.port", "int", "6543", "  port: 6543"},
 		{"db.port", "str", "6543", `  port: "6543"`},
 		{"db.port", "float", "1.0", "  port: 1.0"},
@@ -117,7 +117,7 @@ func TestSetValueCreates(t *testing.T) {
 		// In a sequence item's mapping.
 		{"hosts[0].user", "u", "    port: 1\n    user: u\n  - b"},
 		// Keys and values that need quoting.
-		{`db["a.b"]`, "x y: z", "  a.b: \"x y: z\"\nhosts:"},
+		{`db["a.b"]`, "x y: z", "  a.b: 'x y: z'\nhosts:"},
 		{`db["a: b"]`, "v", "  \"a: b\": v\nhosts:"},
 		{"db.multi", "l1\nl2\n", "  multi: |\n    l1\n    l2\nhosts:"},
 	}
