@@ -11,17 +11,16 @@ require (
 	golang.org/x/crypto v0.55.0
 	golang.org/x/sys v0.47.0
 	golang.org/x/term v0.45.0
+	// Helm's YAML 1.1 reader: the emitter reads every spelling it chooses
+	// back with it, so Helm gets exactly the value sv decrypted.
+	sigs.k8s.io/yaml v1.6.0
 )
 
 // Test-only: helmplugin's tests drive Helm 3's own getter machinery
 // (helm.sh/helm/v3/pkg/getter). Only _test.go files import it, so it is not
 // linked into the sv binary; the helm CLIs used by tests are pinned
-// separately in tools/helm3 and tools/helm4. sigs.k8s.io/yaml is Helm's
-// YAML 1.1 reader: tests read sv's output with it as Helm does.
-require (
-	helm.sh/helm/v3 v3.22.0
-	sigs.k8s.io/yaml v1.6.0
-)
+// separately in tools/helm3 and tools/helm4.
+require helm.sh/helm/v3 v3.22.0
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
