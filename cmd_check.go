@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -101,20 +102,34 @@ type checkTarget struct {
 	name, abs string
 	explicit  bool
 	read      func() ([]byte, error)
+	// cfg is the .sops.yaml that applies to the file: --config or
+	// SOPS_CONFIG, else the nearest one above the file (as staged, with
+	// --staged). Nil when there is none.
+	cfg *sopsconfig.Config
 }
 
 func checkAction(c *cli.Context) error {
 	var cfg *sopsconfig.Config
-	if p, err := sopsconfig.Find(".", c.String("config")); err == nil {
+	fixed := c.String("config") != "" || os.Getenv("SOPS_CONFIG") != ""
+	if fixed {
+		p, err := sopsconfig.Find(".", c.String("config"))
+		if err != nil {
+			return err
+		}
 		if cfg, err = sopsconfig.Load(p); err != nil {
 			return err
 		}
-	} else if !errors.Is(err, sopsconfig.ErrNotFound) {
-		return err
 	}
-	targets, err := checkTargets(c)
+	targets, configs, err := checkTargets(c)
 	if err != nil {
 		return err
+	}
+	for i := range targets {
+		if fixed {
+			targets[i].cfg = cfg
+		} else if targets[i].cfg, err = configs.forFile(targets[i].abs); err != nil {
+			return err
+		}
 	}
 	kr, err := loadKeyring()
 	if err != nil {
@@ -122,9 +137,12 @@ func checkAction(c *cli.Context) error {
 	}
 	rep := &checkReport{Checked: []string{}, MACChecked: []string{}, Problems: []checkProblem{}}
 	for _, t := range targets {
-		if err := checkFile(rep, cfg, kr, t); err != nil {
+		if err := checkFile(rep, t.cfg, kr, t); err != nil {
 			return err
 		}
+	}
+	if p, ok := textconvNotesProblem(); ok {
+		rep.Problems = append(rep.Problems, p)
 	}
 	if err := checkMaxAge(c, rep, cfg, targets); err != nil {
 		return err
@@ -177,28 +195,62 @@ func checkHints(ps []checkProblem) []string {
 	if kinds["mac"] {
 		hints = append(hints, "a MAC mismatch means the file was edited without sv or sops; check its history before trusting it")
 	}
+	if kinds["textconv-cache"] {
+		hints = append(hints, "'sv git setup' turns the cache off and deletes "+textconvNotesRef+"; then 'git gc --prune=now' drops the objects")
+	}
 	return append(hints, maxAgeHints(ps)...)
 }
 
-// checkTargets lists the files to look at.
-func checkTargets(c *cli.Context) ([]checkTarget, error) {
+// checkTargets lists the files to look at, and where their .sops.yaml
+// files are to be read from.
+func checkTargets(c *cli.Context) ([]checkTarget, *configFinder, error) {
+	configs := &configFinder{cache: map[string]*sopsconfig.Config{}}
 	if c.Bool("staged") {
 		if c.NArg() > 0 {
-			return nil, &usageError{msg: "--staged takes no PATH", hint: "run 'sv check --help' for usage"}
+			return nil, nil, &usageError{msg: "--staged takes no PATH", hint: "run 'sv check --help' for usage"}
 		}
 		repo, err := gitrepo.Open(".")
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		files, err := repo.Staged()
 		if err != nil {
-			return nil, err
+			return nil, nil, err
+		}
+		index, err := repo.Git(nil, "ls-files", "-z", "--cached")
+		if err != nil {
+			return nil, nil, err
+		}
+		indexFiles := splitNUL(index)
+		configs.repo, configs.staged = repo, map[string]bool{}
+		for _, f := range indexFiles {
+			if path.Base(f) == sopsconfig.FileName {
+				configs.staged[f] = true
+			}
+		}
+		// A staged .sops.yaml can make files that must be encrypted out of
+		// files that did not have to be: check every file it covers.
+		seen := map[string]bool{}
+		for _, f := range files {
+			seen[f] = true
+		}
+		for _, f := range files {
+			if path.Base(f) != sopsconfig.FileName {
+				continue
+			}
+			dir := path.Dir(f)
+			for _, g := range indexFiles {
+				if !seen[g] && (dir == "." || strings.HasPrefix(g, dir+"/")) {
+					seen[g] = true
+					files = append(files, g)
+				}
+			}
 		}
 		var out []checkTarget
 		for _, f := range files {
 			out = append(out, checkTarget{name: f, abs: filepath.Join(repo.Root, f), read: func() ([]byte, error) { return repo.StagedBlob(f) }})
 		}
-		return out, nil
+		return out, configs, nil
 	}
 	fileTarget := func(name string, explicit bool) checkTarget {
 		abs, _ := filepath.Abs(name)
@@ -212,7 +264,7 @@ func checkTargets(c *cli.Context) ([]checkTarget, error) {
 	for _, a := range args {
 		fi, err := os.Stat(a)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a, unwrapPathError(err))
+			return nil, nil, fmt.Errorf("%s: %w", a, unwrapPathError(err))
 		}
 		if !fi.IsDir() {
 			out = append(out, fileTarget(a, true))
@@ -220,13 +272,102 @@ func checkTargets(c *cli.Context) ([]checkTarget, error) {
 		}
 		files, err := treeFiles(a)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for _, f := range files {
 			out = append(out, fileTarget(f, false))
 		}
 	}
-	return out, nil
+	return out, configs, nil
+}
+
+func splitNUL(b []byte) []string {
+	var out []string
+	for _, s := range strings.Split(string(b), "\x00") {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// configFinder finds the .sops.yaml that applies to a file: the nearest
+// one in the file's directory or above (a monorepo keeps one per chart).
+// With --staged, a .sops.yaml inside the repository is read as staged.
+type configFinder struct {
+	repo   *gitrepo.Repo   // --staged only
+	staged map[string]bool // repo-relative paths of .sops.yaml in the index
+	cache  map[string]*sopsconfig.Config
+}
+
+func (f *configFinder) forFile(abs string) (*sopsconfig.Config, error) {
+	dir := filepath.Dir(abs)
+	if cfg, ok := f.cache[dir]; ok {
+		return cfg, nil
+	}
+	cfg, err := f.find(dir)
+	if err != nil {
+		return nil, err
+	}
+	f.cache[dir] = cfg
+	return cfg, nil
+}
+
+func (f *configFinder) find(dir string) (*sopsconfig.Config, error) {
+	from := dir
+	if f.repo != nil {
+		root := f.repo.Root
+		for d := dir; ; d = filepath.Dir(d) {
+			rel, err := filepath.Rel(root, d)
+			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				break
+			}
+			p := path.Join(filepath.ToSlash(rel), sopsconfig.FileName)
+			if f.staged[p] {
+				b, err := f.repo.StagedBlob(p)
+				if err != nil {
+					return nil, err
+				}
+				cfg, err := sopsconfig.Parse(b)
+				if err != nil {
+					return nil, fmt.Errorf("%s (staged): %w", p, err)
+				}
+				cfg.Path, cfg.Dir = filepath.Join(root, filepath.FromSlash(p)), d
+				return cfg, nil
+			}
+			if d == root {
+				from = filepath.Dir(root)
+				break
+			}
+		}
+	}
+	p, err := sopsconfig.Find(from, "")
+	if errors.Is(err, sopsconfig.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sopsconfig.Load(p)
+}
+
+// textconvNotesRef is where git caches textconv output when
+// diff.sv.cachetextconv is on: decrypted text in the object database.
+const textconvNotesRef = "refs/notes/textconv/sv"
+
+// textconvNotesProblem reports a textconv cache of decrypted text in the
+// current repository.
+func textconvNotesProblem() (checkProblem, bool) {
+	repo, err := gitrepo.Open(".")
+	if err != nil {
+		return checkProblem{}, false
+	}
+	out, err := repo.Git(nil, "for-each-ref", "--format=%(refname)", textconvNotesRef)
+	if err != nil || strings.TrimSpace(string(out)) == "" {
+		return checkProblem{}, false
+	}
+	return checkProblem{File: textconvNotesRef, Kind: "textconv-cache",
+		Message: "git has cached decrypted text of encrypted files here (diff.sv.cachetextconv was on)"}, true
 }
 
 // treeFiles lists the files under dir as git sees them, or by walking the

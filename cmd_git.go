@@ -395,6 +395,17 @@ func gitSetupAction(c *cli.Context) error {
 		changed++
 		fmt.Fprintf(out, "set git config %s diff.%s.cachetextconv = false (a cache would store decrypted text in git notes)\n", strings.TrimPrefix(string(scope), "--"), driverName)
 	}
+	if repo != nil {
+		// A cache made while it was on stays: delete it.
+		refs, err := repo.Git(nil, "for-each-ref", "--format=%(refname)", textconvNotesRef)
+		if err == nil && strings.TrimSpace(string(refs)) != "" {
+			if _, err := repo.Git(nil, "update-ref", "-d", textconvNotesRef); err != nil {
+				return err
+			}
+			changed++
+			fmt.Fprintf(out, "deleted %s (git's cache of decrypted text); run 'git gc --prune=now' to drop its objects\n", textconvNotesRef)
+		}
+	}
 	var hookErr error
 	if repo != nil {
 		n, err := setupAttributes(c, repo)

@@ -518,10 +518,14 @@ func checkMaxAge(c *cli.Context, rep *checkReport, cfg *sopsconfig.Config, targe
 			continue
 		}
 		limit, by := flagAge, "--max-age "+c.String("max-age")
-		if cfg != nil {
-			if r, err := cfg.Match(t.abs); err == nil && r.MaxAge != "" {
+		tc := cfg
+		if t.cfg != nil {
+			tc = t.cfg // the file's own .sops.yaml (sv check)
+		}
+		if tc != nil {
+			if r, err := tc.Match(t.abs); err == nil && r.MaxAge != "" {
 				if limit, err = parseAge(r.MaxAge); err != nil {
-					return fmt.Errorf("%s in %s: sv_max_age: %w", r, cfg.Path, err)
+					return fmt.Errorf("%s in %s: sv_max_age: %w", r, tc.Path, err)
 				}
 				by = fmt.Sprintf("sv_max_age %s of %s", r.MaxAge, r)
 			}
