@@ -309,14 +309,18 @@ echoing it. A value read from a pipe or file loses its final newline if
 it is its only one (so "echo secret |" works); multi-line input is kept
 as it is.
 
-Values are strings unless --type says otherwise.
+Without --type, a value that replaces an int, float or bool keeps that
+type if it reads as one (sv says so on standard error); other values are
+strings. --type json takes a typed JSON value, as sops set does: 5432 is
+an int, 0.5 a float, true a bool, '"5432"' a string.
 
 Example:
    printf %s "$DB_PASSWORD" | sv set values.prod.yaml db.password -
-   sv set --type int values.prod.yaml db.port 5432
+   sv set values.prod.yaml db.port 5432        # stays an int
+   sv set --type json values.prod.yaml db.port '"5432"'  # now a string
    sv set values.prod.yaml '["ingress"]["host"]' app.example.com`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Value: "str", Usage: "type of VALUE: `str`, int, float or bool"},
+			&cli.StringFlag{Name: "type", Aliases: []string{"t"}, Usage: "type of VALUE: `str`, int, float, bool, or json (a JSON string, number or boolean; default: the type of the value it replaces, else str)"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "change the file even if its MAC does not verify (writes a new MAC)"},
 		},
 		Action: setAction,
@@ -334,9 +338,9 @@ func setAction(c *cli.Context) error {
 	}
 	typ := c.String("type")
 	switch typ {
-	case crypt.TypeStr, crypt.TypeInt, crypt.TypeFloat, crypt.TypeBool:
+	case "", crypt.TypeStr, crypt.TypeInt, crypt.TypeFloat, crypt.TypeBool, "json":
 	default:
-		return &usageError{msg: fmt.Sprintf("unknown --type %q (want str, int, float or bool)", typ)}
+		return &usageError{msg: fmt.Sprintf("unknown --type %q (want str, int, float, bool or json)", typ)}
 	}
 	if value == "-" {
 		if f, ok := c.App.Reader.(*os.File); ok && isTerminalReader(f) {
@@ -356,8 +360,22 @@ func setAction(c *cli.Context) error {
 			value = trimSingleNewline(string(b))
 		}
 	}
+	if typ == "json" {
+		if typ, value, err = jsonScalar(value); err != nil {
+			return &usageError{msg: err.Error()}
+		}
+	}
+	noted := false
 	return changeValue(c, file, func(text []byte) ([]byte, error) {
-		return yamlwalk.SetValue(text, path, typ, value)
+		t := typ
+		if t == "" {
+			var note string
+			if t, note = setType(text, path, value); note != "" && !noted {
+				noted = true
+				fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, note)
+			}
+		}
+		return yamlwalk.SetValue(text, path, t, value)
 	}, "set "+path.String())
 }
 
