@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/sv-secrets/sv/internal/atomicfile"
+	"github.com/urfave/cli/v2"
 )
 
 // Every file sv writes goes through internal/atomicfile: symlinks are
@@ -16,10 +18,33 @@ import (
 // links stay joined, no named temporary file outlives the process, and
 // writers of one file are serialised.
 
+// forceWrite is the --force flag of the command being run: write
+// read-only files too.
+var forceWrite bool
+
+// writingCommands get --force.
+var writingCommands = []string{"encrypt", "decrypt", "edit", "set", "unset", "rotate", "updatekeys"}
+
+// addForceFlags gives the writing commands --force, and sets forceWrite
+// from it before their action runs.
+func addForceFlags(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if !slices.Contains(writingCommands, c.Name) || c.Action == nil {
+			continue
+		}
+		c.Flags = append(c.Flags, &cli.BoolFlag{Name: "force", Usage: "write files even if they are read-only"})
+		action := c.Action
+		c.Action = func(ctx *cli.Context) error {
+			forceWrite = ctx.Bool("force")
+			return action(ctx)
+		}
+	}
+}
+
 // writeFile writes data to path: with mode for a new file, and for an
 // existing one too unless keepMode.
 func writeFile(path string, data []byte, mode os.FileMode, keepMode bool) error {
-	return writeError(path, atomicfile.Write(path, data, atomicfile.Options{Mode: mode, KeepMode: keepMode}))
+	return writeError(path, atomicfile.Write(path, data, atomicfile.Options{Mode: mode, KeepMode: keepMode, Force: forceWrite}))
 }
 
 // writeOutput is writeFile for -o: "-" is standard output.
@@ -36,7 +61,7 @@ func writeOutput(stdout io.Writer, path string, data []byte, mode os.FileMode, k
 // holds src, and fails with *changedError if someone else changed it
 // meanwhile (so their update is not lost). The file keeps its mode.
 func replaceFile(file string, src, data []byte) error {
-	return writeError(file, atomicfile.Write(file, data, atomicfile.Options{Mode: 0o644, KeepMode: true,
+	return writeError(file, atomicfile.Write(file, data, atomicfile.Options{Mode: 0o644, KeepMode: true, Force: forceWrite,
 		Check: func(cur []byte, exists bool) error {
 			if !exists || !bytes.Equal(cur, src) {
 				return &changedError{file: file}
@@ -81,7 +106,7 @@ func writeError(file string, err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &ro):
-		return withHint(err, fmt.Sprintf("make it writable first (chmod u+w %s) if you mean to change it", file))
+		return withHint(err, fmt.Sprintf("make it writable first (chmod u+w %s), or pass --force, if you mean to change it", file))
 	case errors.As(err, &ce):
 		return withHint(err, "nothing was written; run the command again")
 	case errors.As(err, &le):

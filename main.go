@@ -79,6 +79,7 @@ Example:
 	for _, c := range app.Commands {
 		setUsageErrors(c)
 	}
+	addForceFlags(app.Commands)
 	return app
 }
 
