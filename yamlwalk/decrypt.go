@@ -127,6 +127,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	anchorValues := map[string][]byte{}
 	seqs := map[*yaml.Node]*seqComments{}
 	want := make([]readBack, 0, len(f.encs))
+	copies := f.findAliasCopies()
 	err = f.walkWith(false, meta.Rules.usesComments(), func(l *Leaf) error {
 		n := l.Node
 		if n.Kind == yaml.AliasNode {
@@ -146,7 +147,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 				return &ValueError{Path: l.Path, Line: n.Line, Err: ErrNotPlain}
 			}
 			states[n] = &leafState{typ: typ, pt: pt}
-			want = append(want, readBack{l.Path, n.Line, typ, pt})
+			want = append(want, readBack{l.Path, n.Line, typ, pt, copies[n]})
 			return nil
 		}
 		enc := f.realValue(n.Value)
@@ -190,13 +191,17 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			// The copy was changed on its own (e.g. by sops): keep the value.
 			n = &yaml.Node{Kind: n.Kind, Style: n.Style &^ yaml.TaggedStyle, Value: n.Value}
 		}
-		want = append(want, readBack{l.Path, n.Line, typ, pt})
+		want = append(want, readBack{l.Path, n.Line, typ, pt, copies[l.Node]})
 		text, err := render(typ, pt, n, sp, f.src.b, f.leafContext(l))
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
 		if sp.anchor != "" {
 			text = sp.anchor + " " + text
+		}
+		if cp := copies[l.Node]; cp != nil {
+			cp.edits = append(cp.edits, edit{sp.start, sp.end, text})
+			return nil
 		}
 		edits = append(edits, edit{sp.start, sp.end, text})
 		return nil
@@ -219,6 +224,20 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			}
 			edits = append(edits, edit{e, e, " []"})
 		}
+	}
+	ae, collapsed, err := f.collapseCopies(copies, states)
+	if err != nil {
+		return nil, err
+	}
+	edits = append(edits, ae...)
+	if len(collapsed) > 0 {
+		kept := want[:0]
+		for _, w := range want {
+			if !collapsed[w.copy] {
+				kept = append(kept, w)
+			}
+		}
+		want = kept
 	}
 	ce, err := f.decryptComments(c, edits, out)
 	if err != nil {
@@ -244,6 +263,7 @@ type readBack struct {
 	line int
 	typ  string
 	pt   []byte
+	copy *aliasCopy // the alias copy holding the value, if any
 }
 
 // ErrReadBack means the decrypted text would not read back as the values

@@ -376,6 +376,12 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	ae, left, err := f.materializeCollections(c, rules, states, opt.Stash, res)
+	if err != nil {
+		return nil, err
+	}
+	edits = append(edits, ae...)
+	f.aliases = left
 	res.Warnings = f.aliasWarnings(states)
 	if opt.EncryptComments || meta != nil && f.hasEncryptedComments() {
 		ce, err := f.encryptComments(c, &rules, opt.Stash)

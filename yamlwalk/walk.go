@@ -39,6 +39,9 @@ type File struct {
 type aliasRef struct {
 	path   string
 	target *yaml.Node
+	node   *yaml.Node // the alias
+	keys   []string   // the path sops binds the alias's copy to
+	flow   bool
 }
 
 // Doc is one document of the stream.
@@ -391,7 +394,7 @@ func (w *walker) value(v *yaml.Node, keys []string, path string, flow bool, inde
 				return w.fn(&Leaf{Doc: w.doc, Node: v, Keys: keys, Path: path, Flow: flow, Indent: indent, InSeq: inSeq})
 			}
 			if hasLeaves(v.Alias) {
-				w.f.aliases = append(w.f.aliases, aliasRef{path: path, target: v.Alias})
+				w.f.aliases = append(w.f.aliases, aliasRef{path: path, target: v.Alias, node: v, keys: keys, flow: flow})
 			}
 			return nil
 		}
