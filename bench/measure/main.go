@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command measure runs a command several times and prints the median wall
 // time and the median CPU time (user+sys) in milliseconds, and the largest
 // peak resident set size in MiB, as "WALL_MS CPU_MS MAX_RSS_MIB". CPU time
