@@ -27,6 +27,17 @@ func newSource(b []byte) *source {
 	}
 	s.lines = make([]int, 1, bytes.Count(b, []byte{'\n'})+1)
 	s.lines[0] = s.bom
+	if hasUnicodeBreaks(b) {
+		// yaml.v3 counts NEL, LS and PS as line breaks too.
+		for i := s.bom; i < len(b); {
+			r, w := utf8.DecodeRune(b[i:])
+			i += w
+			if r == '\n' || r == 0x85 || r == 0x2028 || r == 0x2029 {
+				s.lines = append(s.lines, i)
+			}
+		}
+		return s
+	}
 	for i := s.bom; i < len(b); {
 		j := bytes.IndexByte(b[i:], '\n')
 		if j < 0 {
@@ -36,6 +47,10 @@ func newSource(b []byte) *source {
 		s.lines = append(s.lines, i)
 	}
 	return s
+}
+
+func hasUnicodeBreaks(b []byte) bool {
+	return bytes.Contains(b, []byte("\u0085")) || bytes.Contains(b, []byte("\u2028")) || bytes.Contains(b, []byte("\u2029"))
 }
 
 // offset returns the byte offset of a yaml.v3 (line, column) position.
