@@ -13,8 +13,8 @@ import (
 )
 
 // lockDir takes an exclusive flock on the directory, waiting at most
-// timeout for another writer. File systems without flock are written
-// without the lock (the Check still runs).
+// timeout for another writer. locked is false where the file system has
+// no flock: the write goes ahead without it (the Check still runs).
 func lockDir(dir string, timeout time.Duration) (unlock func(), locked bool, _ error) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -31,11 +31,10 @@ func lockDir(dir string, timeout time.Duration) (unlock func(), locked bool, _ e
 			return func() { unix.Flock(fd, unix.LOCK_UN); unix.Close(fd) }, true, nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
+			// No flock here (ENOLCK, EOPNOTSUPP; NFS can answer EBADF for
+			// a directory): write without the lock; Check still runs.
 			unix.Close(fd)
-			if errors.Is(err, unix.ENOLCK) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.EINVAL) {
-				return func() {}, false, nil
-			}
-			return nil, false, err
+			return func() {}, false, nil
 		}
 		if time.Now().After(deadline) {
 			unix.Close(fd)
