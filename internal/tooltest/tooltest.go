@@ -192,7 +192,7 @@ func build(mf, name string) (string, error) {
 // progressDelay is how long a build may take before it is announced: an
 // up-to-date check of a cached tool takes well under a second and stays
 // silent.
-var progressDelay = 2 * time.Second
+var progressDelay = 5 * time.Second
 
 // progressOut, if set, receives the progress notes instead (for tests).
 var progressOut io.Writer

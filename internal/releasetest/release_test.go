@@ -1,0 +1,334 @@
+package releasetest
+
+import (
+	"archive/tar"
+	"bufio"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/sv-secrets/sv/internal/tooltest"
+	"github.com/sv-secrets/sv/internal/version"
+)
+
+// TestRelease runs scripts/release.sh for the host platform only (the full
+// six-target build is CI's job on tags) into a temporary directory, signed
+// with a throwaway gpg key when gpg is installed, and checks what a user
+// gets: the archive with a working sv, SHA256SUMS that verify, and plugin
+// packages that `helm plugin install` accepts on Helm 3 (from a URL, as
+// from a release) and Helm 4 (a local .tgz with its .prov, verified against
+// the release key), with `go` not on PATH; then `helm secrets --help` and a
+// secrets:// render work.
+func TestRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a release and two Helm binaries")
+	}
+	if runtime.GOOS == "windows" {
+		t.Skip("scripts/release.sh needs bash, tar and sha256sum")
+	}
+	for _, tool := range []string{"bash", "tar", "gzip", "sha256sum"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	root := tooltest.RepoRoot(t)
+	helm3 := tooltest.Tool(t, "tools/helm3/go.mod", "helm")
+	helm4 := tooltest.Tool(t, "tools/helm4/go.mod", "helm")
+
+	tmp := t.TempDir()
+	dist := filepath.Join(tmp, "dist")
+	goos, goarch := runtime.GOOS, runtime.GOARCH
+	v := version.Version
+
+	// The release build, signed with a throwaway key if gpg is there.
+	env := append(os.Environ(), "SV_RELEASE_TARGETS="+goos+"/"+goarch)
+	signed := false
+	if gpg, err := exec.LookPath("gpg"); err == nil {
+		gnupg := filepath.Join(tmp, "gnupg")
+		if err := os.Mkdir(gnupg, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		gen := exec.Command(gpg, "--batch", "--passphrase", "", "--quick-gen-key", "sv release test <release-test@sv.invalid>", "ed25519", "sign", "never")
+		gen.Env = append(os.Environ(), "GNUPGHOME="+gnupg)
+		if out, err := gen.CombinedOutput(); err != nil {
+			t.Logf("gpg cannot make a key, building unsigned: %v\n%s", err, out)
+		} else {
+			env = append(env, "GNUPGHOME="+gnupg, "SV_GPG_KEY=release-test@sv.invalid")
+			signed = true
+		}
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "release.sh"), dist)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/release.sh: %v\n%s", err, out)
+	}
+
+	archive := "sv_" + v + "_" + goos + "_" + goarch + ".tar.gz"
+	pkgs := map[string]string{
+		"helm3":  "helm-secrets-sv-" + v + "-" + goos + "-" + goarch + ".tgz",
+		"cli":    "secrets-" + v + "-" + goos + "-" + goarch + ".tgz",
+		"getter": "secrets-getter-" + v + "-" + goos + "-" + goarch + ".tgz",
+	}
+	want := []string{archive, pkgs["helm3"], pkgs["cli"], pkgs["getter"]}
+	if signed {
+		want = append(want, "sv-release-key.asc", "SHA256SUMS.asc")
+		for _, p := range pkgs {
+			want = append(want, p+".prov")
+		}
+	}
+	for _, f := range append(want, "SHA256SUMS") {
+		if _, err := os.Stat(filepath.Join(dist, f)); err != nil {
+			t.Errorf("release is missing %s", f)
+		}
+	}
+
+	// SHA256SUMS lists every artefact and verifies, by sha256sum -c and here.
+	sums := readSums(t, filepath.Join(dist, "SHA256SUMS"))
+	for _, f := range want {
+		if f == "SHA256SUMS.asc" {
+			continue
+		}
+		if sums[f] == "" {
+			t.Errorf("SHA256SUMS has no line for %s", f)
+		} else if got := sha256File(t, filepath.Join(dist, f)); got != sums[f] {
+			t.Errorf("%s: sha256 %s, SHA256SUMS says %s", f, got, sums[f])
+		}
+	}
+	check := exec.Command("sha256sum", "-c", "SHA256SUMS")
+	check.Dir = dist
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("sha256sum -c SHA256SUMS: %v\n%s", err, out)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// The archive's sv reports the version, with the plugin version.
+	unpacked := filepath.Join(tmp, "unpacked")
+	untar(t, filepath.Join(dist, archive), unpacked)
+	for _, f := range []string{"sv", "LICENSE", "README.md", "CHANGELOG.md"} {
+		if _, err := os.Stat(filepath.Join(unpacked, f)); err != nil {
+			t.Errorf("archive lacks %s", f)
+		}
+	}
+	sv := filepath.Join(unpacked, "sv")
+	out, err := exec.Command(sv, "--version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "sv "+v+" ") || !strings.Contains(string(out), version.Plugin()) {
+		t.Fatalf("sv --version: %v\n%s", err, out)
+	}
+
+	// A Helm user's machine: helm and nothing else on PATH (no go, no sv).
+	bin := filepath.Join(tmp, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// An encrypted values file for the render, made by the released sv.
+	work := filepath.Join(tmp, "work")
+	if err := os.Mkdir(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(root, "testdata", "keys", "alice.agekey")
+	plain := "database:\n  password: pw-Rel3ase-s3cr3t # the secret\n"
+	if err := os.WriteFile(filepath.Join(work, "values.prod.yaml"), []byte(plain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	enc := exec.Command(sv, "encrypt", "--age", recipient(t, keyFile), "values.prod.yaml")
+	enc.Dir = work
+	enc.Env = []string{"HOME=" + tmp, "PATH=" + bin}
+	if out, err := enc.CombinedOutput(); err != nil {
+		t.Fatalf("sv encrypt: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(work, "values.prod.yaml")); strings.Contains(string(b), "pw-Rel3ase") {
+		t.Fatal("values.prod.yaml was not encrypted")
+	}
+	chart := filepath.Join(root, "testdata", "chart")
+
+	// Helm 3 installs plugins from an archive URL (a local .tgz is not
+	// accepted); the server says application/gzip like a package host.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/gzip")
+		http.ServeFile(w, r, filepath.Join(dist, filepath.Base(r.URL.Path)))
+	}))
+	defer srv.Close()
+
+	for _, h := range []struct {
+		name, helm string
+		install    [][]string
+	}{
+		{"helm3", helm3, [][]string{{"plugin", "install", srv.URL + "/" + pkgs["helm3"]}}},
+		{"helm4", helm4, [][]string{
+			helm4Install(filepath.Join(dist, pkgs["cli"]), signed, dist),
+			helm4Install(filepath.Join(dist, pkgs["getter"]), signed, dist),
+		}},
+	} {
+		t.Run(h.name, func(t *testing.T) {
+			if err := os.Symlink(h.helm, filepath.Join(bin, "helm")); err != nil {
+				t.Fatal(err)
+			}
+			defer os.Remove(filepath.Join(bin, "helm"))
+			home := filepath.Join(tmp, h.name)
+			env := []string{
+				"HOME=" + home,
+				"PATH=" + bin,
+				"HELM_DATA_HOME=" + filepath.Join(home, "data"),
+				"HELM_CONFIG_HOME=" + filepath.Join(home, "config"),
+				"HELM_CACHE_HOME=" + filepath.Join(home, "cache"),
+				"SOPS_AGE_KEY_FILE=" + keyFile,
+			}
+			for _, name := range []string{"go", "sv", "sh"} {
+				if p := lookPathIn(name, bin); p != "" {
+					t.Fatalf("%s is on the test's PATH: %s", name, p)
+				}
+			}
+			helm := func(args ...string) string {
+				t.Helper()
+				c := exec.Command(filepath.Join(bin, "helm"), args...)
+				c.Dir = work
+				c.Env = env
+				out, err := c.CombinedOutput()
+				if err != nil {
+					t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+				}
+				return string(out)
+			}
+			for _, args := range h.install {
+				out := helm(args...)
+				if signed && h.name == "helm4" && !strings.Contains(out, "Plugin Hash Verified: sha256:") {
+					t.Errorf("helm %s did not verify the provenance:\n%s", strings.Join(args, " "), out)
+				}
+			}
+			list := helm("plugin", "list")
+			if !strings.Contains(list, version.Plugin()) {
+				t.Errorf("helm plugin list does not show version %s:\n%s", version.Plugin(), list)
+			}
+			if help := helm("secrets", "--help"); !strings.Contains(help, "secrets://") {
+				t.Errorf("helm secrets --help:\n%s", help)
+			}
+			for _, args := range [][]string{
+				{"template", "rel", chart, "-f", "secrets://values.prod.yaml"},
+				{"secrets", "template", "rel", chart, "-f", "values.prod.yaml"},
+			} {
+				if out := helm(args...); !strings.Contains(out, "pw-Rel3ase-s3cr3t") {
+					t.Errorf("helm %s does not render the secret:\n%s", strings.Join(args, " "), out)
+				}
+			}
+		})
+	}
+}
+
+// helm4Install is the install command of a Helm 4 package: verified
+// against the release key when the release is signed (Helm 4's default),
+// else explicitly unverified.
+func helm4Install(pkg string, signed bool, dist string) []string {
+	if signed {
+		return []string{"plugin", "install", pkg, "--keyring", filepath.Join(dist, "sv-release-key.asc")}
+	}
+	return []string{"plugin", "install", pkg, "--verify=false"}
+}
+
+// lookPathIn is the file name would run as with PATH=dir, or "".
+func lookPathIn(name, dir string) string {
+	for _, d := range filepath.SplitList(dir) {
+		if fi, err := os.Stat(filepath.Join(d, name)); err == nil && !fi.IsDir() {
+			return filepath.Join(d, name)
+		}
+	}
+	return ""
+}
+
+func readSums(t *testing.T, file string) map[string]string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sums := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok || len(sum) != 64 {
+			t.Fatalf("SHA256SUMS: bad line %q", sc.Text())
+		}
+		sums[name] = sum
+	}
+	return sums
+}
+
+func sha256File(t *testing.T, file string) string {
+	t.Helper()
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func untar(t *testing.T, archive, dir string) {
+	t.Helper()
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg || strings.Contains(h.Name, "/") {
+			t.Fatalf("%s: unexpected entry %s", archive, h.Name)
+		}
+		out, err := os.OpenFile(filepath.Join(dir, h.Name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, os.FileMode(h.Mode)&0o755|0o200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			t.Fatal(err)
+		}
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// recipient reads the "# public key:" line of a test identity file.
+func recipient(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
+			return r
+		}
+	}
+	t.Fatalf("%s has no public key line", file)
+	return ""
+}
