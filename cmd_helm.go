@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/helmplugin"
+	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 )
@@ -27,45 +29,86 @@ func init() {
 const helmHelp = `sv as the Helm "secrets" plugin (a drop-in for helm-secrets)
 
 Usage:
-  helm secrets [-q] [--ignore-missing-values] <helm command> [args]
-  helm secrets encrypt [-i] FILE    encrypt (prints the result; -i: in place)
-  helm secrets decrypt [-i] FILE    print the plaintext (-i: in place)
-  helm secrets view FILE            print the plaintext
-  helm secrets edit FILE            edit the plaintext in $EDITOR, re-encrypt
-  helm secrets help                 this text
+  helm secrets [OPTIONS] <helm command> [args]
+  helm secrets encrypt [-i] FILE              encrypt (prints the result; -i: in place)
+  helm secrets decrypt [-i] [--terraform] FILE
+                                              print the plaintext (-i: in place;
+                                              --terraform: {"content_base64":"…"})
+  helm secrets edit FILE                      edit the plaintext in $EDITOR, re-encrypt
+  helm secrets view FILE                      print the plaintext
+  helm secrets dir                            print the plugin directory
+  helm secrets help | -h | --help             this text
+  helm secrets -v | --version                 the plugin version
 
-Any other command is run as helm <command> [args] with $HELM_BIN (or
-$HELM_SECRETS_HELM_PATH, else helm on PATH). Every -f/--values file and
-every --set-file value that is a SOPS-encrypted file is passed on as a
-secrets:// URL, so Helm reads its plaintext from sv through a pipe: no
-decrypted file is ever written. Helm's output and exit code pass through.
+Any other command is run as helm <command> [args] with $HELM_SECRETS_HELM_PATH
+(else $HELM_BIN, else helm on PATH). Every -f/--values file and --set-file
+value that is SOPS-encrypted, and every http(s):// or other URL, is passed
+on as a secrets:// URL, so Helm reads its plaintext from sv through a pipe:
+no decrypted file is ever written. A leading ? makes a file optional.
+Helm's output and exit code pass through. encrypt and edit use the
+.sops.yaml nearest to FILE; OPTIONS apply to them too.
 
 Options:
-  -q, --quiet                accepted for helm-secrets compatibility
-  --ignore-missing-values    a missing values file counts as empty
-                             (also HELM_SECRETS_IGNORE_MISSING_VALUES=true)
+  -q, --quiet                         accepted (sv prints nothing in wrapper mode)
+  -b, --backend sops                  the only backend sv has (env: HELM_SECRETS_BACKEND)
+  -a, --backend-args ARGS             sops options sv understands: --ignore-mac,
+                                      --verbose, --config FILE, --age RECIPIENTS,
+                                      --input-type/--output-type yaml
+                                      (env: HELM_SECRETS_BACKEND_ARGS)
+  --ignore-missing-values [true|false]
+                                      a missing values file counts as empty
+                                      (env: HELM_SECRETS_IGNORE_MISSING_VALUES)
+  --skip-decrypt [true|false]         pass encrypted files on as they are
+                                      (env: HELM_SECRETS_SKIP_DECRYPT)
+  --decrypt-secrets-in-tmp-dir [true|false]
+                                      accepted (sv never writes decrypted files)
 
 URLs for -f, --values and --set-file (with or without the wrapper):
   secrets://FILE                       FILE relative to the working directory
   secrets://?FILE                      empty if FILE does not exist
+  secrets://https://HOST/FILE          fetched in memory (also http://; ${VAR}
+                                       expanded with HELM_SECRETS_URL_VARIABLE_EXPANSION=true)
+  secrets://SCHEME://…                 read through Helm's getter plugins (git+https://…)
   secrets+age-import://KEYFILE?FILE    decrypt with the age identities in KEYFILE
   secrets+literal://VALUE              VALUE itself, decrypted if encrypted
 
 Keys come from SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
 SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh and ~/.config/sops/age/keys.txt.
+Shared servers (Argo CD): HELM_SECRETS_VALUES_ALLOW_ABSOLUTE_PATH,
+HELM_SECRETS_VALUES_ALLOW_PATH_TRAVERSAL, HELM_SECRETS_VALUES_ALLOW_SYMLINKS,
+HELM_SECRETS_ALLOW_AGE_IMPORT (each allows only when "true"),
+HELM_SECRETS_KEY_LOCATION_PREFIX. A file holding an age secret key is never
+handed to Helm.
+`
+
+// helmCommandUsage is helm-secrets' usage of the wrapper, printed for
+// `helm secrets template` and friends without arguments.
+const helmCommandUsage = `helm secrets [ OPTIONS ] %s
+
+This is a wrapper for "helm [command]". It will detect -f and
+--values options, and decrypt any encrypted *.yaml files before running "helm
+[command]".
+
+Example:
+  $ helm secrets <HELM SECRETS OPTIONS> upgrade <HELM UPGRADE OPTIONS>
+  $ helm secrets <HELM SECRETS OPTIONS> lint <HELM LINT OPTIONS>
+
+Typical usage:
+  $ helm secrets upgrade i1 stable/nginx-ingress -f values.test.yaml -f secrets.test.yaml
+  $ helm secrets lint ./my-chart -f values.test.yaml -f secrets.test.yaml
 `
 
 func helmCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "helm",
 		Usage:     "run helm with encrypted values files (what `helm secrets` runs)",
-		ArgsUsage: "[-q] [--ignore-missing-values] HELM-COMMAND [ARGS] | encrypt|decrypt|edit|view FILE",
+		ArgsUsage: "[OPTIONS] HELM-COMMAND [ARGS] | encrypt|decrypt|edit|view FILE | dir",
 		Description: `The engine of the Helm "secrets" plugin that 'sv plugin install' sets
 up; 'helm secrets ARGS' runs 'sv helm ARGS'. With a Helm command it runs
 helm with the same arguments, except that encrypted -f/--values and
---set-file files become secrets:// URLs that Helm fetches from sv's
-downloader, so no plaintext file is written. 'sv helm help' explains the
-URL forms and options.
+--set-file files (and URLs) become secrets:// URLs that Helm fetches from
+sv's downloader, so no plaintext file is written. 'sv helm help' explains
+the URL forms and options.
 
 Example:
    sv helm template my-release ./chart -f values.yaml -f values.prod.yaml
@@ -77,66 +120,311 @@ Example:
 	}
 }
 
-type helmOptions struct {
-	quiet         bool
-	ignoreMissing bool
+// helmSecretsVersion is what `helm secrets --version` prints: the version
+// of the plugin manifests.
+func helmSecretsVersion() string { return helmplugin.PluginVersion }
+
+// helmEnv is the process environment with the variables set by helm
+// secrets' own options laid over it; the helm child gets the same, so its
+// downloader runs see what the options said.
+type helmEnv map[string]string
+
+func (e helmEnv) getenv(k string) string {
+	if v, ok := e[k]; ok {
+		return v
+	}
+	return os.Getenv(k)
+}
+
+func (e helmEnv) environ() []string {
+	env := os.Environ()
+	for k, v := range e {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// boolOption reads helm-secrets' "--flag [true|false]" and "--flag=VALUE"
+// forms; it returns the value and how many arguments it used.
+func boolOption(args []string, name string) (string, int, error) {
+	a := args[0]
+	if v, ok := strings.CutPrefix(a, name+"="); ok {
+		if v != "true" && v != "false" {
+			return "", 0, &usageError{msg: fmt.Sprintf("%s: want true or false, got %q", name, v)}
+		}
+		return v, 1, nil
+	}
+	if len(args) > 1 && (args[1] == "true" || args[1] == "false") {
+		return args[1], 2, nil
+	}
+	return "true", 1, nil
+}
+
+// optionValue reads "--flag VALUE" and "--flag=VALUE" (short form "-x VALUE").
+func optionValue(args []string, long string) (string, int, error) {
+	a := args[0]
+	if v, ok := strings.CutPrefix(a, long+"="); ok {
+		return v, 1, nil
+	}
+	if len(args) < 2 {
+		return "", 0, &usageError{msg: fmt.Sprintf("%s needs a value", a), hint: "run 'helm secrets help' for usage"}
+	}
+	return args[1], 2, nil
 }
 
 func helmAction(c *cli.Context) error {
 	args := c.Args().Slice()
-	opt := helmOptions{ignoreMissing: envTrue("HELM_SECRETS_IGNORE_MISSING_VALUES"), quiet: envTrue("HELM_SECRETS_QUIET")}
+	env := helmEnv{}
 	// helm-secrets' own options come before the Helm command.
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		a := args[0]
-		switch {
-		case a == "-q" || a == "--quiet":
-			opt.quiet = true
-		case a == "--ignore-missing-values":
-			opt.ignoreMissing = true
-		case strings.HasPrefix(a, "--ignore-missing-values="):
-			opt.ignoreMissing = !strings.EqualFold(strings.TrimPrefix(a, "--ignore-missing-values="), "false")
-		case a == "--decrypt-secrets-in-tmp-dir":
-			// sv never writes decrypted files, so there is nothing to move.
-		case a == "-h" || a == "--help":
+		name, _, _ := strings.Cut(a, "=")
+		n := 1
+		var err error
+		switch name {
+		case "-q", "--quiet":
+			env["HELM_SECRETS_QUIET"] = "true"
+		case "-b", "--backend", "-d", "--driver":
+			var v string
+			if v, n, err = optionValue(args, name); err != nil {
+				return err
+			}
+			if err := helmplugin.CheckBackend(v, name); err != nil {
+				return err
+			}
+			env["HELM_SECRETS_BACKEND"], env["HELM_SECRETS_DRIVER"] = v, ""
+		case "-a", "--backend-args", "--driver-args":
+			var v string
+			if v, n, err = optionValue(args, name); err != nil {
+				return err
+			}
+			env["HELM_SECRETS_BACKEND_ARGS"], env["HELM_SECRETS_DRIVER_ARGS"] = v, ""
+		case "--ignore-missing-values":
+			var v string
+			if v, n, err = boolOption(args, name); err != nil {
+				return err
+			}
+			env["HELM_SECRETS_IGNORE_MISSING_VALUES"] = v
+		case "--skip-decrypt":
+			var v string
+			if v, n, err = boolOption(args, name); err != nil {
+				return err
+			}
+			env["HELM_SECRETS_SKIP_DECRYPT"] = v
+		case "--decrypt-secrets-in-tmp-dir", "--evaluate-templates-decode-secrets":
+			// sv never writes decrypted files, so there is nothing to move;
+			// decoding only matters to --evaluate-templates.
+			if _, n, err = boolOption(args, name); err != nil {
+				return err
+			}
+		case "--evaluate-templates":
+			var v string
+			if v, n, err = boolOption(args, name); err != nil {
+				return err
+			}
+			if v == "true" {
+				return &helmplugin.UnsupportedError{What: "--evaluate-templates", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
+			}
+		case "-h", "--help":
 			args = []string{"help"}
 			continue
+		case "-v", "--version":
+			_, err := fmt.Fprintln(c.App.Writer, helmSecretsVersion())
+			return err
 		default:
 			return &usageError{msg: fmt.Sprintf("unknown helm secrets option %s", a), hint: "run 'helm secrets help'; options of Helm commands go after the command"}
 		}
-		args = args[1:]
+		args = args[n:]
 	}
 	if len(args) == 0 {
-		return &usageError{msg: "helm secrets needs a command", hint: "run 'helm secrets help' for usage"}
+		// helm-secrets prints its help and fails.
+		io.WriteString(c.App.Writer, helmHelp)
+		return &exitError{code: exitFailure}
+	}
+	if env.getenv("HELM_SECRETS_EVALUATE_TEMPLATES") == "true" && args[0] != "downloader" {
+		return &helmplugin.UnsupportedError{What: "HELM_SECRETS_EVALUATE_TEMPLATES=true", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
+	}
+	settings, err := helmplugin.SettingsFromEnv(env.getenv)
+	if err != nil {
+		if args[0] == "downloader" {
+			return oneLine(err)
+		}
+		return err
 	}
 	switch args[0] {
 	case "help":
 		_, err := io.WriteString(c.App.Writer, helmHelp)
 		return err
+	case "dir":
+		return helmDir(c)
 	case "downloader":
-		return helmDownloader(c, args[1:])
-	case "decrypt", "edit":
-		return runSv(c, args[0], args[1:])
-	case "view":
-		return runSv(c, "decrypt", args[1:])
+		return helmDownloader(c, settings, args[1:])
+	case "decrypt", "view":
+		return helmDecryptCmd(c, settings, args[1:])
+	case "terraform":
+		return helmDecryptCmd(c, settings, append([]string{"--terraform"}, args[1:]...))
+	case "edit":
+		return runSv(c, "edit", withConfig(settings, args[1:]))
 	case "encrypt":
-		return helmEncrypt(c, args[1:])
+		return helmEncrypt(c, withConfig(settings, args[1:]))
+	case "post-renderer":
+		return &helmplugin.UnsupportedError{What: "helm secrets post-renderer", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
 	}
-	return helmWrap(c, opt, args)
+	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
+		_, err := fmt.Fprintf(c.App.Writer, helmCommandUsage, args[0])
+		return err
+	}
+	return helmWrap(c, env, settings, args)
 }
 
-func envTrue(name string) bool {
-	v := strings.ToLower(strings.TrimSpace(os.Getenv(name)))
-	return v == "true" || v == "1" || v == "yes"
+// helmDir prints the plugin directory, as `helm secrets dir` does; Helm
+// tells a plugin its directory in $HELM_PLUGIN_DIR.
+func helmDir(c *cli.Context) error {
+	dir := os.Getenv("HELM_PLUGIN_DIR")
+	if dir == "" {
+		return errors.New("helm secrets dir: HELM_PLUGIN_DIR is not set (run it as 'helm secrets dir')")
+	}
+	_, err := fmt.Fprintln(c.App.Writer, dir)
+	return err
+}
+
+// withConfig adds what HELM_SECRETS_BACKEND_ARGS/-a say (--config, --age,
+// --ignore-mac) to the arguments of sv's encrypt or edit, and, without a
+// --config, the .sops.yaml nearest to the file: helm-secrets runs sops in
+// the file's directory, so its rules are found from there.
+func withConfig(s helmplugin.Settings, args []string) []string {
+	out := append([]string{}, args...)
+	hasConfig := false
+	for _, a := range args {
+		if a == "--config" || strings.HasPrefix(a, "--config=") {
+			hasConfig = true
+		}
+	}
+	var extra []string
+	if s.Backend.IgnoreMAC {
+		extra = append(extra, "--ignore-mac")
+	}
+	for _, r := range s.Backend.Age {
+		extra = append(extra, "--age", r)
+	}
+	if !hasConfig {
+		if s.Backend.Config != "" {
+			extra = append(extra, "--config", s.Backend.Config)
+		} else if len(args) > 0 && !strings.HasPrefix(args[len(args)-1], "-") {
+			file := args[len(args)-1]
+			if p, err := sopsconfig.Find(filepath.Dir(file), ""); err == nil {
+				extra = append(extra, "--config", p)
+			}
+		}
+	}
+	return append(extra, out...)
 }
 
 // runSv runs one of sv's own commands (found by name at run time, so
 // commands added by other files, such as edit, are reachable).
 func runSv(c *cli.Context, name string, args []string) error {
 	app := newApp(c.App.Reader, c.App.Writer, c.App.ErrWriter)
-	if app.Command(name) == nil {
+	cmd := app.Command(name)
+	if cmd == nil {
 		return fmt.Errorf("helm secrets %s is not available: this sv has no '%s' command", name, name)
 	}
+	// Commands registered once for the process are shared by every app;
+	// a second app may have given them a flag twice, which the flag
+	// package refuses. Keep the first of each name.
+	seen := map[string]bool{}
+	flags := cmd.Flags[:0:0]
+	for _, f := range cmd.Flags {
+		if n := f.Names(); len(n) > 0 && seen[n[0]] {
+			continue
+		} else if len(n) > 0 {
+			seen[n[0]] = true
+		}
+		flags = append(flags, f)
+	}
+	cmd.Flags = flags
 	return app.Run(append([]string{"sv", name}, args...))
+}
+
+// helmDecryptCmd is helm-secrets' decrypt (and view): the plaintext on
+// standard output, -i in place, --terraform as {"content_base64":"…"} for
+// Terraform's external data source. FILE may be an http(s) or getter URL,
+// fetched in memory. Other options are sv decrypt's.
+func helmDecryptCmd(c *cli.Context, s helmplugin.Settings, args []string) error {
+	var (
+		terraform, inPlace bool
+		rest               []string
+	)
+	for _, a := range args {
+		switch a {
+		case "--terraform":
+			terraform = true
+		case "-i", "--in-place":
+			inPlace = true
+			rest = append(rest, a)
+		case "-h", "--help", "help":
+			return runSv(c, "decrypt", []string{"--help"})
+		default:
+			rest = append(rest, a)
+		}
+	}
+	if s.Backend.IgnoreMAC {
+		rest = append([]string{"--ignore-mac"}, rest...)
+	}
+	var file string
+	if n := len(rest); n > 0 && !strings.HasPrefix(rest[n-1], "-") {
+		file = rest[n-1]
+	}
+	if file == "" {
+		return &usageError{msg: "decrypt needs a FILE", hint: "run 'helm secrets help' for usage"}
+	}
+	remote := helmplugin.LocationScheme(file) != ""
+	if !terraform && !remote {
+		if err := runSv(c, "decrypt", rest); err != nil {
+			return err
+		}
+		if s.Backend.Verbose {
+			fmt.Fprintf(c.App.ErrWriter, "sv: %s: data key recovered, file decrypted\n", file)
+		}
+		return nil
+	}
+	if inPlace && (terraform || remote) {
+		return &usageError{msg: "decrypt -i works on a local file only, without --terraform"}
+	}
+	var text []byte
+	if remote {
+		d := newDownloader(c, s)
+		src, err := d.ReadURL(file)
+		if err != nil {
+			return err
+		}
+		if !helmplugin.LooksEncrypted(src) {
+			return fileError(helmplugin.RedactURL(file), yamlwalk.ErrNotEncrypted)
+		}
+		if text, err = d.Decrypt(helmplugin.RedactURL(file), src, ""); err != nil {
+			return err
+		}
+	} else {
+		dec, err := decryptPath(file, s.Backend.IgnoreMAC)
+		if err != nil {
+			return err
+		}
+		for _, w := range dec.Warnings {
+			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+		}
+		text = dec.Text
+	}
+	if s.Backend.Verbose {
+		fmt.Fprintf(c.App.ErrWriter, "sv: %s: data key recovered, file decrypted\n", helmplugin.RedactURL(file))
+	}
+	if terraform {
+		// As helm-secrets: the content without its final line breaks
+		// (shell command substitution), base64 on one line, no newline.
+		b64 := base64.StdEncoding.EncodeToString(bytes.TrimRight(text, "\n"))
+		_, err := fmt.Fprintf(c.App.Writer, `{"content_base64":"%s"}`, b64)
+		return err
+	}
+	_, err := c.App.Writer.Write(text)
+	return err
 }
 
 // helmEncrypt is helm-secrets' encrypt: in place with -i (sv encrypt),
@@ -198,24 +486,38 @@ func encryptToWriter(c *cli.Context, file string) error {
 	return err
 }
 
+// newDownloader is the downloader with sv's core as decrypter: keys of
+// the process, or the key file of secrets+age-import:// in place of
+// SOPS_AGE_KEY_FILE.
+func newDownloader(c *cli.Context, s helmplugin.Settings) *helmplugin.Downloader {
+	return &helmplugin.Downloader{
+		Settings: s,
+		HelmGet:  helmplugin.HelmGetter(helmBinary("")),
+		Decrypt: func(name string, src []byte, keyFile string) ([]byte, error) {
+			dec, err := helmDecrypt(name, src, keyFile, s.Backend.IgnoreMAC)
+			if err != nil {
+				return nil, err
+			}
+			for _, w := range dec.Warnings {
+				fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", name, w)
+			}
+			if s.Backend.Verbose {
+				fmt.Fprintf(c.App.ErrWriter, "sv: %s: data key recovered, file decrypted\n", name)
+			}
+			return dec.Text, nil
+		},
+	}
+}
+
 // helmDownloader is what Helm runs for a secrets:// URL:
 // <launcher> helm downloader CERT KEY CA URL. The plaintext goes to
 // standard output, which Helm reads through a pipe. Failures are one line.
-func helmDownloader(c *cli.Context, args []string) error {
+func helmDownloader(c *cli.Context, s helmplugin.Settings, args []string) error {
 	if len(args) == 0 {
 		return oneLine(&usageError{msg: "downloader needs Helm's arguments: CERT KEY CA URL"})
 	}
 	href := args[len(args)-1]
-	out, err := helmplugin.Fetch(href, helmplugin.PolicyFromEnv(os.Getenv), func(name string, src []byte, keyFile string) ([]byte, error) {
-		dec, err := helmDecrypt(name, src, keyFile)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range dec.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", name, w)
-		}
-		return dec.Text, nil
-	})
+	out, err := newDownloader(c, s).Fetch(href)
 	if err != nil {
 		return oneLine(err)
 	}
@@ -225,9 +527,9 @@ func helmDownloader(c *cli.Context, args []string) error {
 
 // helmDecrypt decrypts in process with the core; a key file from
 // secrets+age-import:// stands in for SOPS_AGE_KEY_FILE, as in helm-secrets.
-func helmDecrypt(name string, src []byte, keyFile string) (*yamlwalk.Decrypted, error) {
+func helmDecrypt(name string, src []byte, keyFile string, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 	if keyFile == "" {
-		return decryptBytes(name, src, false)
+		return decryptBytes(name, src, ignoreMAC)
 	}
 	env := keyEnv()
 	get := env.Getenv
@@ -241,7 +543,7 @@ func helmDecrypt(name string, src []byte, keyFile string) (*yamlwalk.Decrypted, 
 	if err != nil {
 		return nil, fileError(name, err)
 	}
-	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr})
+	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr, IgnoreMAC: ignoreMAC})
 	if err != nil {
 		return nil, fileError(name, err)
 	}
@@ -257,13 +559,14 @@ func oneLine(err error) error {
 }
 
 // helmWrap runs helm with encrypted values files rewritten to secrets://.
-func helmWrap(c *cli.Context, opt helmOptions, args []string) error {
-	rewritten, err := helmplugin.Rewrite(args, helmplugin.RewriteOptions{IgnoreMissing: opt.ignoreMissing})
+func helmWrap(c *cli.Context, env helmEnv, s helmplugin.Settings, args []string) error {
+	rewritten, err := helmplugin.Rewrite(args, helmplugin.RewriteOptions{IgnoreMissing: s.IgnoreMissing, Settings: s})
 	if err != nil {
 		return err
 	}
 	helmBin := helmBinary("")
 	cmd := exec.Command(helmBin, rewritten...)
+	cmd.Env = env.environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
 	if err := cmd.Start(); err != nil {
 		return withHint(fmt.Errorf("cannot run %s: %w", helmBin, unwrapExecError(err)), "set HELM_BIN or HELM_SECRETS_HELM_PATH to the helm binary")

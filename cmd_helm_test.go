@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/sv-secrets/sv/internal/tooltest"
@@ -36,6 +39,55 @@ func init() {
 	scriptCmds["cmpkept"] = cmdCmpKept
 	scriptCmds["nosecret"] = cmdNoSecret
 	scriptCmds["checkout"] = cmdCheckout
+	scriptCmds["httpserve"] = cmdHTTPServe
+}
+
+// httpserve DIR serves DIR over HTTP on 127.0.0.1 (a random port) until the
+// script ends, and sets $HTTP to its base URL. Besides the files:
+//
+//	/auth/FILE  the file, only with basic auth user "u" password "p4ss"
+//	/slow/FILE  answers after 5 seconds (for timeouts)
+//	/endless    an endless body (for the size limit)
+//
+// Every request is bounded (server timeouts, the handlers give up when the
+// client goes away), and the server is closed when the script ends.
+func cmdHTTPServe(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 || neg {
+		ts.Fatalf("usage: httpserve DIR")
+	}
+	files := http.FileServer(http.Dir(ts.MkAbs(args[0])))
+	mux := http.NewServeMux()
+	mux.Handle("/", files)
+	mux.HandleFunc("/auth/", func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "u" || p != "p4ss" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="test"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		http.StripPrefix("/auth", files).ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(5 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+		http.StripPrefix("/slow", files).ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/endless", func(w http.ResponseWriter, r *http.Request) {
+		chunk := bytes.Repeat([]byte("a: b\n"), 1<<14)
+		for i := 0; i < 1<<12; i++ { // at most 256 MiB, stops when the client does
+			if _, err := w.Write(chunk); err != nil || r.Context().Err() != nil {
+				return
+			}
+		}
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 60 * time.Second}
+	go srv.Serve(ln)
+	ts.Defer(func() { srv.Close() })
+	ts.Setenv("HTTP", "http://"+ln.Addr().String())
 }
 
 var (

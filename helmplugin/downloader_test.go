@@ -29,6 +29,7 @@ func TestFetch(t *testing.T) {
 	os.WriteFile("plain.yaml", []byte("a: 1\n# no trailing newline"), 0o644)
 	os.Mkdir("sub", 0o755)
 	os.WriteFile("sub/enc.yaml", []byte(sopsFile), 0o644)
+	os.WriteFile("k.txt", []byte("# a key file\n"), 0o600)
 
 	tests := []struct {
 		href, want, name, keyFile string
@@ -38,7 +39,7 @@ func TestFetch(t *testing.T) {
 		{"secrets://?missing.yaml", "", "", ""},
 		{"secrets://sub/../enc.yaml", "plain of sub/../enc.yaml", "sub/../enc.yaml", ""},
 		{"secrets://" + filepath.Join(dir, "enc.yaml"), "plain of " + filepath.Join(dir, "enc.yaml"), filepath.Join(dir, "enc.yaml"), ""},
-		{"secrets+age-import://k.txt?sub/enc.yaml", "plain of sub/enc.yaml", "sub/enc.yaml", "k.txt"},
+		{"secrets+age-import://k.txt?sub/enc.yaml", "plain of sub/enc.yaml", "sub/enc.yaml", filepath.Join(dir, "k.txt")},
 		{"secrets+literal://just text", "just text", "", ""},
 		{"secrets+literal://" + sopsFile, "plain of secrets+literal value", "secrets+literal value", ""},
 	}
@@ -86,15 +87,18 @@ func TestFetchPolicy(t *testing.T) {
 	t.Chdir(dir)
 	os.WriteFile("enc.yaml", []byte(sopsFile), 0o644)
 	os.Symlink("enc.yaml", "link.yaml")
+	os.Mkdir("keys", 0o700)
+	os.WriteFile("keys/k.txt", []byte("# a key file\n"), 0o600)
+	os.WriteFile("k.txt", []byte("# a key file\n"), 0o600)
 	env := map[string]string{
 		"HELM_SECRETS_VALUES_ALLOW_SYMLINKS":       "false",
 		"HELM_SECRETS_VALUES_ALLOW_ABSOLUTE_PATH":  "False",
 		"HELM_SECRETS_VALUES_ALLOW_PATH_TRAVERSAL": "false",
 		"HELM_SECRETS_ALLOW_AGE_IMPORT":            "true",
-		"HELM_SECRETS_KEY_LOCATION_PREFIX":         "/keys/",
+		"HELM_SECRETS_KEY_LOCATION_PREFIX":         dir + "/keys/",
 	}
 	p := PolicyFromEnv(func(k string) string { return env[k] })
-	if p.AllowSymlinks || p.AllowAbsolutePath || p.AllowPathTraversal || !p.AllowAgeImport || p.KeyLocationPrefix != "/keys/" {
+	if p.AllowSymlinks || p.AllowAbsolutePath || p.AllowPathTraversal || !p.AllowAgeImport || p.KeyLocationPrefix != dir+"/keys/" {
 		t.Fatalf("PolicyFromEnv = %+v", p)
 	}
 	r := &recordingDecrypter{}
@@ -103,19 +107,20 @@ func TestFetchPolicy(t *testing.T) {
 		"secrets://" + filepath.Join(dir, "enc.yaml"): "absolute paths are not allowed here",
 		"secrets://sub/../enc.yaml":                   "paths with .. are not allowed here",
 		"secrets+age-import://k.txt?enc.yaml":         "enc.yaml: key location k.txt is not allowed",
+		"secrets+age-import://keys/../k.txt?enc.yaml": "enc.yaml: key location keys/../k.txt is not allowed",
 	} {
 		if _, err := Fetch(href, p, r.decrypt); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Fetch(%q) error = %v, want %q", href, err, want)
 		}
 	}
-	if _, err := Fetch("secrets+age-import:///keys/k.txt?enc.yaml", p, r.decrypt); err != nil {
+	if _, err := Fetch("secrets+age-import://keys/k.txt?enc.yaml", p, r.decrypt); err != nil {
 		t.Errorf("allowed key location: %v", err)
 	}
 	if _, err := Fetch("secrets://enc.yaml", p, r.decrypt); err != nil {
 		t.Errorf("plain relative path: %v", err)
 	}
 	p.AllowAgeImport = false
-	if _, err := Fetch("secrets+age-import:///keys/k.txt?enc.yaml", p, r.decrypt); err == nil || !strings.Contains(err.Error(), "HELM_SECRETS_ALLOW_AGE_IMPORT=false") {
+	if _, err := Fetch("secrets+age-import://keys/k.txt?enc.yaml", p, r.decrypt); err == nil || !strings.Contains(err.Error(), "HELM_SECRETS_ALLOW_AGE_IMPORT is not") {
 		t.Errorf("age import forbidden: %v", err)
 	}
 	if d := PolicyFromEnv(func(string) string { return "" }); d != DefaultPolicy() {

@@ -181,6 +181,13 @@ func writePluginDir(pluginsDir, dir string, manifest []byte, exe string) (err er
 	if err = linkExecutable(exe, bin); err != nil {
 		return err
 	}
+	wrapper := filepath.Join(tmp, filepath.FromSlash(WrapperScript))
+	if err = os.MkdirAll(filepath.Dir(wrapper), 0o755); err != nil {
+		return err
+	}
+	if err = os.WriteFile(wrapper, []byte(wrapperScript), 0o755); err != nil {
+		return err
+	}
 	if err = removeOurs(dir); err != nil {
 		return err
 	}

@@ -105,3 +105,13 @@ func list(t *testing.T, dir string) []string {
 	sort.Strings(names)
 	return names
 }
+
+func TestWrapperScriptMatchesRepository(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", filepath.FromSlash(WrapperScript)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(b) != wrapperScript {
+		t.Errorf("%s differs from helmplugin.wrapperScript; keep them equal", WrapperScript)
+	}
+}

@@ -38,16 +38,20 @@ const (
 // Grammar (helm-secrets compatible): scheme://[?][backend!]rest, where a
 // leading "?" means a missing file is not an error, and backend may only be
 // "sops" (sv is a sops backend). rest is:
-//   - secrets://PATH                   PATH relative to the working directory, or absolute
-//   - secrets+age-import://KEYFILE?PATH split at the first "?"; KEYFILE is the age identity file
+//   - secrets://FILE                   FILE relative to the working directory, or absolute
+//   - secrets+age-import://KEYFILE?FILE split at the first "?"; KEYFILE is the age identity file
 //   - secrets+literal://VALUE          VALUE is a whole document, decrypted if encrypted
+//
+// FILE may itself be a URL: http(s)://… (fetched by sv) or any other
+// scheme://… (fetched through Helm's getter plugins, e.g. git+https:// of
+// helm-git).
 //
 // Nothing is URL-decoded: Helm passes the string the user wrote.
 type Ref struct {
 	Scheme   string
 	Optional bool   // leading "?": a missing file yields empty content
 	KeyFile  string // secrets+age-import only
-	Path     string // the file, for secrets and secrets+age-import
+	Path     string // the file or URL, for secrets and secrets+age-import
 	Literal  string // secrets+literal only
 }
 
@@ -115,15 +119,29 @@ func ParseRef(href string) (*Ref, error) {
 	if rest == "" {
 		return nil, fmt.Errorf("%s:// names no file", r.Scheme)
 	}
+	if inner := LocationScheme(rest); inner != "" && (inner == SchemeSecrets || strings.HasPrefix(inner, SchemeSecrets+"+") || inner == "secret" || inner == "sops") {
+		return nil, fmt.Errorf("%s:// cannot wrap another %s:// URL", r.Scheme, inner)
+	}
 	r.Path = rest
 	return r, nil
+}
+
+// LocationScheme returns the lower-cased URL scheme of a file argument
+// ("https", "git+https", …), or "" for a local path ("C:\x" and "a/b://c"
+// are paths).
+func LocationScheme(p string) string {
+	scheme, _, ok := strings.Cut(p, "://")
+	if !ok || !isScheme(scheme) {
+		return ""
+	}
+	return strings.ToLower(scheme)
 }
 
 // isBackendName reports whether s is one of helm-secrets' backend
 // prefixes ("sops!", "vals!"); anything else before a "!" is part of a
 // file name.
 func isBackendName(s string) bool {
-	return s == "sops" || s == "vals"
+	return s == "sops" || s == "vals" || s == "noop"
 }
 
 func checkBackend(b string) error {
@@ -131,4 +149,17 @@ func checkBackend(b string) error {
 		return nil
 	}
 	return &UnsupportedError{What: fmt.Sprintf("backend %q", b), Hint: "sv is a sops backend; drop the \"" + b + "!\" prefix for sops files"}
+}
+
+// SplitBackend removes a "sops!" prefix from a wrapper file argument and
+// rejects the other helm-secrets backends ("vals!", "noop!").
+func SplitBackend(s string) (string, error) {
+	b, v, ok := strings.Cut(s, "!")
+	if !ok || !isBackendName(b) {
+		return s, nil
+	}
+	if err := checkBackend(b); err != nil {
+		return "", err
+	}
+	return v, nil
 }

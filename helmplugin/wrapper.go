@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -15,24 +14,31 @@ type RewriteOptions struct {
 	// IgnoreMissing turns a values file that does not exist into an
 	// optional secrets://? URL, which Helm reads as empty.
 	IgnoreMissing bool
-	// ReadFile reads a values file; nil means os.ReadFile. Only the first
-	// bytes matter (is it a SOPS file?), nothing is decrypted.
+	// Settings give the path policy, the size limit and SkipDecrypt.
+	Settings Settings
+	// ReadFile reads a values file; nil means Settings.ReadLocal (policy,
+	// regular files only, size limit). Nothing is decrypted.
 	ReadFile func(string) ([]byte, error)
 	// Abs makes a path absolute; nil means filepath.Abs.
 	Abs func(string) (string, error)
 }
 
 // Rewrite returns Helm's argv with every -f/--values file and every
-// --set-file value that names a SOPS-encrypted file replaced by its
+// --set-file value that Helm must not read itself replaced by a
 // secrets:// URL, so Helm fetches the plaintext through the downloader and
-// no decrypted copy is ever written. Everything else, including files that
-// are not encrypted and URLs, is passed through untouched. Accepted forms:
-// "-f X", "-fX", "-f=X", "--values X", "--values=X", comma-separated lists,
-// "--set-file k=X[,k2=Y]" and "--set-file=…". Arguments after "--" are
-// left alone.
+// no decrypted copy is ever written: SOPS-encrypted local files, and every
+// URL (http(s):// and other getter schemes), whose content sv checks and
+// decrypts in memory. Local files that are not encrypted, "-", and
+// secrets:// URLs pass through untouched. A leading "?" (optional file)
+// and a "sops!" backend prefix are understood as helm-secrets does.
+// Accepted forms: "-f X", "-fX", "-f=X", "--values X", "--values=X",
+// comma-separated lists, "--set-file k=X[,k2=Y]" and "--set-file=…".
+// A --set, --set-string or --set-json value holding a SOPS document is an
+// error (helm-secrets decrypts it into helm's argv; sv does not put
+// plaintext on a command line). Arguments after "--" are left alone.
 func Rewrite(args []string, opt RewriteOptions) ([]string, error) {
 	if opt.ReadFile == nil {
-		opt.ReadFile = os.ReadFile
+		opt.ReadFile = opt.Settings.ReadLocal
 	}
 	if opt.Abs == nil {
 		opt.Abs = filepath.Abs
@@ -45,7 +51,7 @@ func Rewrite(args []string, opt RewriteOptions) ([]string, error) {
 			break
 		}
 		var (
-			kind  byte // 'f' values list, 's' set-file list
+			kind  byte // 'f' values list, 's' set-file list, 'l' literal
 			flag  string
 			value string
 			split bool // the value is the next argument
@@ -55,10 +61,15 @@ func Rewrite(args []string, opt RewriteOptions) ([]string, error) {
 			kind, flag, split = 'f', a, true
 		case a == "--set-file":
 			kind, flag, split = 's', a, true
+		case a == "--set" || a == "--set-string" || a == "--set-json":
+			kind, flag, split = 'l', a, true
 		case strings.HasPrefix(a, "--values="):
 			kind, flag, value = 'f', "--values=", a[len("--values="):]
 		case strings.HasPrefix(a, "--set-file="):
 			kind, flag, value = 's', "--set-file=", a[len("--set-file="):]
+		case strings.HasPrefix(a, "--set=") || strings.HasPrefix(a, "--set-string=") || strings.HasPrefix(a, "--set-json="):
+			f, v, _ := strings.Cut(a, "=")
+			kind, flag, value = 'l', f+"=", v
 		case strings.HasPrefix(a, "-f="):
 			kind, flag, value = 'f', "-f=", a[len("-f="):]
 		case strings.HasPrefix(a, "-f") && !strings.HasPrefix(a, "--"):
@@ -79,10 +90,16 @@ func Rewrite(args []string, opt RewriteOptions) ([]string, error) {
 			nv  string
 			err error
 		)
-		if kind == 'f' {
+		switch kind {
+		case 'f':
 			nv, err = rewriteValuesList(value, opt)
-		} else {
+		case 's':
 			nv, err = rewriteSetFile(value, opt)
+		default:
+			nv = value
+			if LooksEncrypted([]byte(value)) {
+				err = fmt.Errorf("a SOPS document as a --set/--set-string/--set-json value is not supported: sv never puts plaintext on helm's command line; pass it with --set-file KEY=secrets://FILE")
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -132,27 +149,55 @@ func rewriteSetFile(v string, opt RewriteOptions) (string, error) {
 }
 
 // rewriteFile returns what Helm should get for one file argument.
-func rewriteFile(path string, opt RewriteOptions) (string, error) {
-	if path == "" || strings.TrimSpace(path) == "-" {
-		return path, nil
+func rewriteFile(arg string, opt RewriteOptions) (string, error) {
+	if arg == "" || strings.TrimSpace(arg) == "-" {
+		return arg, nil
 	}
-	if scheme, _, ok := strings.Cut(path, "://"); ok && isScheme(scheme) {
-		switch strings.ToLower(scheme) {
-		case "secret", "sops":
-			// helm-secrets dropped these; Helm would read them as a local
-			// path and fail with a confusing "no such file" (helm-secrets #398).
-			return "", fmt.Errorf("%s: unknown protocol %q (did you mean secrets://?)", path, scheme)
+	path, optional := strings.CutPrefix(arg, "?")
+	path, err := SplitBackend(path)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", RedactURL(arg), err)
+	}
+	if path == "" {
+		return arg, nil
+	}
+	switch scheme := LocationScheme(path); {
+	case scheme == "secret" || scheme == "sops":
+		// helm-secrets dropped these; Helm would read them as a local
+		// path and fail with a confusing "no such file" (helm-secrets #398).
+		return "", fmt.Errorf("%s: unknown protocol %q (did you mean secrets://?)", path, scheme)
+	case scheme == SchemeSecrets || strings.HasPrefix(scheme, SchemeSecrets+"+"):
+		return path, nil // Helm runs the downloader
+	case scheme != "":
+		// http(s):// and getter schemes: the downloader fetches, checks and
+		// decrypts, so an encrypted remote file never reaches Helm as is.
+		if opt.Settings.SkipDecrypt {
+			return path, nil
 		}
-		return path, nil // secrets://, http(s)://, other plugins: Helm's business
+		rest := path
+		if optional || opt.IgnoreMissing {
+			rest = "?" + path
+		}
+		u := SchemeSecrets + "://" + rest
+		if !parsesAsSecrets(u) {
+			return "", fmt.Errorf("%s: cannot hand this URL to Helm as secrets://%s (Helm cannot parse it)", RedactURL(path), RedactURL(path))
+		}
+		return u, nil
 	}
 	src, err := opt.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && opt.IgnoreMissing {
-			return toURL("?"+path, path, opt)
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errMissing) {
+			if optional || opt.IgnoreMissing {
+				return toURL("?"+path, path, opt)
+			}
+			return path, nil // Helm reports it in its own words
 		}
-		return path, nil // Helm reports it in its own words
+		return "", err
 	}
-	if !LooksEncrypted(src) {
+	if ContainsSecretKey(src) {
+		return "", &KeyMaterialError{Name: path}
+	}
+	if !LooksEncrypted(src) || opt.Settings.SkipDecrypt {
 		return path, nil
 	}
 	return toURL(path, path, opt)
