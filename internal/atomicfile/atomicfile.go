@@ -19,8 +19,9 @@
 //     is created or renamed.
 //   - Otherwise the target's directory is locked (flock), Options.Check sees
 //     the target's current content, and a read-only target is refused
-//     unless Options.Force. A file with more than one hard link, or whose
-//     owner the process cannot give a new file, is rewritten in place (its
+//     unless Options.Force. A file with more than one hard link, whose
+//     owner the process cannot give a new file, or in a directory the
+//     process cannot create files in, is rewritten in place (its
 //     inode, links and owner stay; a crash in the middle can leave it
 //     partly written, the price of keeping the links). Every other file is
 //     replaced: on Linux the new content goes into an unnamed O_TMPFILE
@@ -45,7 +46,7 @@ import (
 // Options say how to write.
 type Options struct {
 	// Mode is the permission of a file that does not exist yet, and of an
-	// existing one unless KeepMode is set.
+	// existing one unless KeepMode is set. Zero means 0600.
 	Mode os.FileMode
 	// KeepMode keeps an existing file's permission bits.
 	KeepMode bool
@@ -150,6 +151,9 @@ func Write(path string, data []byte, opt Options) error {
 		}
 	}
 	mode := opt.Mode.Perm()
+	if mode == 0 {
+		mode = 0o600
+	}
 	if exists {
 		if !opt.Force && readOnly(target, fi) {
 			return &ReadOnlyError{Path: path}
@@ -159,7 +163,7 @@ func Write(path string, data []byte, opt Options) error {
 		}
 	}
 	cleanStale(dir, base, locked)
-	if exists && mustWriteInPlace(fi) {
+	if exists && (mustWriteInPlace(fi) || !dirWritable(dir)) {
 		return wrap(path, writeInPlace(target, data, mode))
 	}
 	return wrap(path, replace(dir, base, data, mode, fi))

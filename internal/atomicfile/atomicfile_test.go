@@ -406,3 +406,22 @@ func TestHelperProcess(t *testing.T) {
 		}
 	}
 }
+
+// A writable file in a directory the process cannot create files in is
+// rewritten in place (a replace would need a new file there).
+func TestReadOnlyDirectory(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root can create files in any directory")
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "v.yaml")
+	write(t, f, "old\n")
+	os.Chmod(dir, 0o555)
+	defer os.Chmod(dir, 0o755)
+	if err := Write(f, []byte("new\n"), Options{KeepMode: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, f); got != "new\n" {
+		t.Fatalf("content %q", got)
+	}
+}

@@ -130,3 +130,8 @@ func removeOnSignal(name string) (stop func()) {
 		close(done)
 	}
 }
+
+// dirWritable: a new file can be created in dir.
+func dirWritable(dir string) bool {
+	return unix.Access(dir, unix.W_OK|unix.X_OK) == nil
+}
