@@ -138,9 +138,10 @@ type genDoc struct {
 // own (comments in sequences, some block scalars), reading a file sv wrote
 // cannot do better; such values are noted, not failed.
 type sopsBase struct {
-	v      any
-	err    error
-	leaves map[*genLeaf]bool // the values it holds
+	v       any
+	err     error
+	fileErr bool              // sops could not decrypt its own file at all
+	leaves  map[*genLeaf]bool // the values it holds
 }
 
 // sameLoss reports whether sops's own round trip loses leaf l of the
@@ -913,12 +914,18 @@ func runGenerated(t *testing.T, rep *genReport, shape string, id testIdentity, d
 	// tried again without them. It returns whole's output and the
 	// documents it holds.
 	narrow := func(dirn, check string, docs []*genDoc, whole func([]*genDoc) ([]byte, []byte, error), alone func(i int, part []byte) error) ([]byte, []*genDoc) {
+		checkOf := func(err error) string {
+			if se, ok := err.(*stepError); ok {
+				return se.check
+			}
+			return check
+		}
 		for round := 0; len(docs) > 0; round++ {
 			out, partial, err := whole(docs)
 			if err == nil {
 				return out, docs
 			}
-			rep.add([]genFailure{{dir: dirn, check: check + " (whole file)", class: "file", shape: shape, detail: err.Error()}})
+			rep.add([]genFailure{{dir: dirn, check: checkOf(err) + " (whole file)", class: "file", shape: shape, detail: err.Error()}})
 			parts := splitDocs(partial)
 			if len(parts) != len(docs) {
 				parts = make([]string, len(docs))
@@ -926,13 +933,13 @@ func runGenerated(t *testing.T, rep *genReport, shape string, id testIdentity, d
 			var rest []*genDoc
 			for i, d := range docs {
 				if err := alone(i, []byte(parts[i])); err != nil {
-					failDocs(dirn, check, snippet(d.text, err), []*genDoc{d})
+					failDocs(dirn, checkOf(err), snippet(d.text, err), []*genDoc{d})
 				} else {
 					rest = append(rest, d)
 				}
 			}
 			if len(rest) == len(docs) || round == 3 {
-				failDocs(dirn, check+" (only in the whole file)", err.Error(), rest)
+				failDocs(dirn, checkOf(err)+" (only in the whole file)", err.Error(), rest)
 				return nil, nil
 			}
 			docs = rest
@@ -973,9 +980,16 @@ func runGenerated(t *testing.T, rep *genReport, shape string, id testIdentity, d
 		}
 		out, stderr, err := runSops(t, dir, id.file, "decrypt", f)
 		if err != nil {
-			t.Fatalf("sops decrypt of its own file: %v\n%s", err, stderr)
-		}
-		if texts := splitDocs(out); len(texts) == len(sopsDocs) {
+			// sops cannot open its own file: nothing sv writes for these
+			// documents can be held to more.
+			for _, d := range sopsDocs {
+				b := &sopsBase{err: fmt.Errorf("%v: %s", err, headLines(string(stderr), 1)), fileErr: true, leaves: map[*genLeaf]bool{}}
+				for _, l := range d.leaves {
+					b.leaves[l] = true
+				}
+				d.base = b
+			}
+		} else if texts := splitDocs(out); len(texts) == len(sopsDocs) {
 			for i, d := range sopsDocs {
 				b := &sopsBase{leaves: map[*genLeaf]bool{}}
 				b.err = yaml.Unmarshal([]byte(texts[i]), &b.v)
@@ -988,54 +1002,69 @@ func runGenerated(t *testing.T, rep *genReport, shape string, id testIdentity, d
 	}
 
 	// sv→sv and sv→sops.
+	svEncrypt := func(text []byte) (*Result, error) {
+		return Encrypt(text, EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.recipient}}, Now: time.Now()})
+	}
 	var res *Result
+	var svDec *Decrypted
 	svOut, svDocs := narrow("sv→sv", "sv encrypt: error", docs, func(docs []*genDoc) ([]byte, []byte, error) {
-		r, err := Encrypt(joinDocs(docs), EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.recipient}}, Now: time.Now()})
+		r, err := svEncrypt(joinDocs(docs))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, &stepError{"sv encrypt: error", err}
 		}
 		res = r
+		if svDec, err = Decrypt(r.Out, DecryptOptions{Keys: id.keyring}); err != nil {
+			return nil, r.Out, &stepError{"sv decrypt: error", err}
+		}
 		return r.Out, nil, nil
 	}, func(i int, _ []byte) error {
-		_, err := Encrypt([]byte(docs[i].text), EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.recipient}}, Now: time.Now()})
-		return err
+		r, err := svEncrypt([]byte(docs[i].text))
+		if err != nil {
+			return &stepError{"sv encrypt: error", err}
+		}
+		if _, err := Decrypt(r.Out, DecryptOptions{Keys: id.keyring}); err != nil {
+			return &stepError{"sv decrypt: error", err}
+		}
+		return nil
 	})
 	if svOut != nil {
-		var dec *Decrypted
-		svOut, svDocs = narrow("sv→sv", "sv decrypt: error", svDocs, func(docs []*genDoc) ([]byte, []byte, error) {
-			r, err := Encrypt(joinDocs(docs), EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.recipient}}, Now: time.Now()})
-			if err != nil {
-				return nil, nil, err
-			}
-			res = r
-			dec, err = Decrypt(r.Out, DecryptOptions{Keys: id.keyring})
-			return r.Out, r.Out, err
-		}, func(i int, part []byte) error {
-			_, err := Decrypt(part, DecryptOptions{Keys: id.keyring, IgnoreMAC: true})
-			return err
-		})
-		if svOut != nil {
-			checkText("sv→sv", dec.Text, svDocs)
-			if plain := joinDocs(svDocs); len(res.Respelled) == 0 && len(res.Warnings) == 0 && !bytes.Equal(dec.Text, plain) {
-				failDocs("sv→sv (bytes)", "not byte-identical, nothing reported respelled", firstDiffLine(plain, dec.Text), svDocs)
-			} else {
-				rep.count("sv→sv (bytes)", nvals(svDocs))
-			}
-			for range res.Respelled {
-				rep.note("sv encrypt reported a respelling", shape)
-			}
-			checkSops(t, rep, "sv→sops", shape, id, dir, svOut, svDocs, failDocs)
+		checkText("sv→sv", svDec.Text, svDocs)
+		if plain := joinDocs(svDocs); len(res.Respelled) == 0 && len(res.Warnings) == 0 && !bytes.Equal(svDec.Text, plain) {
+			failDocs("sv→sv (bytes)", "not byte-identical, nothing reported respelled", firstDiffLine(plain, svDec.Text), svDocs)
+		} else {
+			rep.count("sv→sv (bytes)", nvals(svDocs))
 		}
+		for range res.Respelled {
+			rep.note("sv encrypt reported a respelling", shape)
+		}
+		checkSops(t, rep, "sv→sops", shape, id, dir, svOut, svDocs, failDocs)
 	}
 
-	// set, on the sops-written and on the sv-written file.
-	if sopsOut != nil {
-		checkSets(t, rep, "set on sops file", shape, id, dir, sopsOut, sopsDocs, g, checkText, failDocs)
+	// set, on a sops-written and on an sv-written file of the first
+	// documents (set changes the first document; a smaller file keeps
+	// the three re-encryptions quick).
+	if len(sopsDocs) > 0 {
+		sub := sopsDocs[:min(len(sopsDocs), 10)]
+		enc, _ := sopsEncrypt(joinDocs(sub))
+		checkSets(t, rep, "set on sops file", shape, id, dir, enc, sub, g, checkText, failDocs)
 	}
-	if svOut != nil {
-		checkSets(t, rep, "set on sv file", shape, id, dir, svOut, svDocs, g, checkText, failDocs)
+	if len(svDocs) > 0 {
+		sub := svDocs[:min(len(svDocs), 10)]
+		if r, err := svEncrypt(joinDocs(sub)); err != nil {
+			failDocs("set on sv file", "sv encrypt: error", err.Error(), sub)
+		} else {
+			checkSets(t, rep, "set on sv file", shape, id, dir, r.Out, sub, g, checkText, failDocs)
+		}
 	}
 }
+
+// stepError is an error of one step of a check, named by check.
+type stepError struct {
+	check string
+	err   error
+}
+
+func (e *stepError) Error() string { return e.err.Error() }
 
 // joinDocs is the plaintext stream of docs.
 func joinDocs(docs []*genDoc) []byte {
@@ -1060,6 +1089,18 @@ func checkSops(t *testing.T, rep *genReport, dirn, shape string, id testIdentity
 	}
 	out, stderr, err := runSops(t, dir, id.file, "decrypt", f)
 	if err != nil {
+		own := true
+		for _, d := range docs {
+			own = own && d.base != nil && d.base.fileErr
+		}
+		if own {
+			for _, d := range docs {
+				for _, l := range d.leaves {
+					rep.note("sops cannot decrypt its own encryption of the file either", fmt.Sprintf("%s: %v", l.path, d.base.err))
+				}
+			}
+			return
+		}
 		failDocs(dirn, "sops decrypt: error", fmt.Sprintf("%v: %s", err, headLines(string(stderr), 3)), docs)
 		return
 	}
