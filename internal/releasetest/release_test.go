@@ -163,12 +163,14 @@ func TestRelease(t *testing.T) {
 	for _, h := range []struct {
 		name, helm string
 		install    [][]string
+		extract    bool // install by unpacking into $HELM_PLUGINS/helm-secrets-sv (docs/install.md)
 	}{
-		{"helm3", helm3, [][]string{{"plugin", "install", srv.URL + "/" + pkgs["helm3"]}}},
+		{"helm3", helm3, [][]string{{"plugin", "install", srv.URL + "/" + pkgs["helm3"]}}, false},
+		{"helm3-extract", helm3, nil, true},
 		{"helm4", helm4, [][]string{
 			helm4Install(filepath.Join(dist, pkgs["cli"]), signed, dist),
 			helm4Install(filepath.Join(dist, pkgs["getter"]), signed, dist),
-		}},
+		}, false},
 	} {
 		t.Run(h.name, func(t *testing.T) {
 			if err := os.Symlink(h.helm, filepath.Join(bin, "helm")); err != nil {
@@ -199,6 +201,19 @@ func TestRelease(t *testing.T) {
 					t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
 				}
 				return string(out)
+			}
+			if h.extract {
+				// What a Helm 3 user does with a GitHub release URL, which
+				// Helm 3's URL installer rejects (application/octet-stream):
+				// mkdir -p "$(helm env HELM_PLUGINS)/helm-secrets-sv" && curl … | tar -xz -C …
+				plugins := strings.TrimSpace(helm("env", "HELM_PLUGINS"))
+				dir := filepath.Join(plugins, "helm-secrets-sv")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if out, err := exec.Command("tar", "-xzf", filepath.Join(dist, pkgs["helm3"]), "-C", dir).CombinedOutput(); err != nil {
+					t.Fatalf("tar: %v\n%s", err, out)
+				}
 			}
 			for _, args := range h.install {
 				out := helm(args...)
