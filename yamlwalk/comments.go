@@ -170,7 +170,9 @@ func (f *File) allScalarSpans() ([][2]int, error) {
 // encryptComments encrypts every plaintext comment the rules select, as
 // sops would, and returns the edits.
 // Unchanged comments keep their ciphertext when stash has it.
-func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash) ([]edit, error) {
+// A reused ciphertext that was a sequence item (sops writes the comments of
+// a list as "- ENC[…]" items; item reports those) becomes that item again.
+func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item func(enc string) bool) ([]edit, error) {
 	tokens, err := f.commentTokens()
 	if err != nil {
 		return nil, err
@@ -198,6 +200,10 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash) ([]ed
 		enc := ""
 		if stash != nil {
 			enc = stash(aad, crypt.TypeComment, pt)
+		}
+		if enc != "" && item != nil && item(enc) {
+			edits = append(edits, edit{tok.off, tok.end, "- " + enc})
+			continue
 		}
 		if enc == "" {
 			var err error

@@ -40,7 +40,7 @@ type stashEntry struct {
 	enc      string
 	// plain: the ENC scalar was written plain in block context (as sops
 	// writes every value), so a rewrite keeps it plain whatever spelling
-	// its plaintext got.
+	// its plaintext got; for a comment, it was a sequence item.
 	plain bool
 }
 
@@ -49,15 +49,16 @@ func (d *Decrypted) valueMap() map[string]string {
 	if d.values == nil {
 		d.values = make(map[string]string, len(d.stash))
 		for _, e := range d.stash {
-			d.values[stashKey(e.aad, e.typ, e.pt)] = e.enc
+			d.values[stashKey(e.aad, e.typ, canonical(e.typ, e.pt))] = e.enc
 		}
 	}
 	return d.values
 }
 
 // Stash returns a Stash that reuses this file's ciphertexts for values that
-// are unchanged (same path, type and plaintext), so a rewrite under the same
-// data key changes only what changed.
+// are unchanged (same path, type and value: a float spelled 6.02e+23 is the
+// one sops stored as 602000000000000000000000), so a rewrite under the same
+// data key changes only what changed. Callers pass canonical plaintexts.
 func (d *Decrypted) Stash() Stash {
 	return func(aad, typ string, pt []byte) string {
 		return d.valueMap()[stashKey(aad, typ, pt)]

@@ -337,7 +337,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		encPt := keptSpelling(l.Node, typ, pt)
 		enc := ""
 		if opt.Stash != nil {
-			enc = opt.Stash(aad, typ, encPt)
+			enc = opt.Stash(aad, typ, pt)
 		}
 		if enc == "" {
 			if enc, err = c.Encrypt(encPt, typ, aad, nil); err != nil {
@@ -384,7 +384,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	f.aliases = left
 	res.Warnings = f.aliasWarnings(states)
 	if opt.EncryptComments || meta != nil && f.hasEncryptedComments() {
-		ce, err := f.encryptComments(c, &rules, opt.Stash)
+		ce, err := f.encryptComments(c, &rules, opt.Stash, opt.plainENC)
 		if err != nil {
 			return nil, err
 		}
