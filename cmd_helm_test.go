@@ -43,7 +43,8 @@ func init() {
 }
 
 // httpserve DIR serves DIR over HTTP on 127.0.0.1 (a random port) until the
-// script ends, and sets $HTTP to its base URL. Besides the files:
+// script ends, and sets $HTTP to its base URL (and $HTTPHOST to host:port).
+// Besides the files:
 //
 //	/auth/FILE  the file, only with basic auth user "u" password "p4ss"
 //	/slow/FILE  answers after 5 seconds (for timeouts)
@@ -88,6 +89,7 @@ func cmdHTTPServe(ts *testscript.TestScript, neg bool, args []string) {
 	go srv.Serve(ln)
 	ts.Defer(func() { srv.Close() })
 	ts.Setenv("HTTP", "http://"+ln.Addr().String())
+	ts.Setenv("HTTPHOST", ln.Addr().String())
 }
 
 var (

@@ -231,8 +231,8 @@ const GetterTimeout = 5 * time.Minute
 // HelmGetter returns a function that reads a URL through Helm's getter
 // plugins, as helm-secrets does for schemes it does not fetch itself: it
 // runs `helm template` on a one-template chart with --set-file
-// content=URL and takes the content from the rendered output (base64, so
-// it arrives byte for byte). The chart is written to a temporary
+// content=URL and takes the content from the rendered output (base64 in a
+// YAML string, so it arrives byte for byte). The chart is written to a temporary
 // directory; the content is only ever in memory.
 func HelmGetter(helmBin string) func(string) ([]byte, error) {
 	return func(u string) ([]byte, error) {
@@ -247,7 +247,7 @@ func HelmGetter(helmBin string) func(string) ([]byte, error) {
 		}
 		files := map[string]string{
 			"Chart.yaml":             "apiVersion: v2\nname: sv-values-getter\nversion: 1.0.0\n",
-			"templates/content.yaml": "{{ .Values.content | b64enc }}\n",
+			"templates/content.yaml": "svContent: {{ .Values.content | b64enc | quote }}\n",
 		}
 		for f, c := range files {
 			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(f)), []byte(c), 0o600); err != nil {
@@ -274,14 +274,16 @@ func HelmGetter(helmBin string) func(string) ([]byte, error) {
 			return nil, fmt.Errorf("%s: reading it through Helm's getter plugins failed: %s", name, redactAll(msg, u))
 		}
 		var enc string
+		found := false
 		for _, l := range strings.Split(stdout.String(), "\n") {
-			l = strings.TrimSpace(l)
-			if l == "" || l == "---" || strings.HasPrefix(l, "#") {
-				continue
+			if v, ok := strings.CutPrefix(l, "svContent: "); ok {
+				enc, found = strings.Trim(strings.TrimSpace(v), `"`), true
 			}
-			enc += l
 		}
 		b, err := base64.StdEncoding.DecodeString(enc)
+		if !found {
+			err = errors.New("no content")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: unexpected output from helm template", name)
 		}
