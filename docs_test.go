@@ -200,3 +200,30 @@ func TestDocs(t *testing.T) {
 		},
 	})
 }
+
+// TestDocBlocks checks the extraction rules on a small page: only marked
+// sh blocks and setup comments are taken, and "! CMD" must fail.
+func TestDocBlocks(t *testing.T) {
+	page := "# t\n\n```sh\nnot run\n```\n\n<!-- doctest-setup\nsetup\n-->\n\n<!-- doctest -->\n```sh\nrun 1\n! must fail\n```\n\n```yaml\nx: 1\n```\n"
+	file := filepath.Join(t.TempDir(), "p.md")
+	if err := os.WriteFile(file, []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := docBlocks(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(blocks) != 2 || blocks[0].script != "setup\n" || blocks[1].script != "run 1\n! must fail\n" || blocks[1].line != 13 {
+		t.Fatalf("blocks = %+v", blocks)
+	}
+	if got := expectFailures(blocks[1].script); !strings.Contains(got, "if must fail\nthen") {
+		t.Errorf("expectFailures: %q", got)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.md")
+	if err := os.WriteFile(bad, []byte("<!-- doctest -->\n```yaml\nx: 1\n```\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := docBlocks(bad); err == nil {
+		t.Error("a doctest yaml block was accepted")
+	}
+}
