@@ -129,6 +129,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	seqs := map[*yaml.Node]*seqComments{}
 	want := make([]readBack, 0, len(f.encs))
 	copies := f.findAliasCopies()
+	// risky: an edit that could change the text around it (a block scalar,
+	// a comment item, an alias copy); see verifyReadBack.
+	risky := len(copies) > 0
 	err = f.walkWith(false, meta.Rules.usesComments(), func(l *Leaf) error {
 		n := l.Node
 		if n.Kind == yaml.AliasNode {
@@ -177,6 +180,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 				return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the comment item")}
 			}
 			edits = append(edits, edit{dash, sp.end, "#" + string(pt)})
+			risky = true
 			seqs[l.Seq].comments++
 			return nil
 		}
@@ -204,6 +208,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			cp.edits = append(cp.edits, edit{sp.start, sp.end, text})
 			return nil
 		}
+		if strings.ContainsAny(text, "\n\r") || strings.HasPrefix(text, "!") {
+			risky = true
+		}
 		edits = append(edits, edit{sp.start, sp.end, text})
 		return nil
 	})
@@ -224,6 +231,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 				return nil, err
 			}
 			edits = append(edits, edit{e, e, " []"})
+			risky = true
 		}
 	}
 	ae, collapsed, err := f.collapseCopies(copies, states)
@@ -252,8 +260,15 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	edits = append(edits, re...)
 	out.Warnings = f.aliasWarnings(states)
 	out.Text = f.applyEdits(f.src.b, edits)
-	if err := verifyReadBack(out.Text, want); err != nil {
-		return nil, err
+	for _, e := range ce {
+		if strings.ContainsAny(e.text, "\n\r") {
+			risky = true
+		}
+	}
+	if risky {
+		if err := verifyReadBack(out.Text, want); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -274,6 +289,17 @@ var ErrReadBack = errors.New("the decrypted text would not read back as the decr
 // verifyReadBack parses the decrypted text again and checks that its values,
 // in document order, are exactly want in type and value: no spelling sv
 // chose may change a value, and no edit may break the YAML around it.
+//
+// Decrypt calls it whenever an edit could reach beyond its own scalar:
+// multi-line text (block scalars), comments made of sequence items, the
+// "[]" of a list that held only comments, alias copies, tags. The other
+// edits replace a one-line ENC scalar with a one-line scalar that is known
+// to read back as the value in exactly that position: a plain word, an
+// int, a bool or a decimal float (valid wherever a plain scalar is), a
+// spelling the emitter read back in a document that puts it at the same
+// column in the same kind of collection, or the quoted spelling sv wrote
+// the ENC in (quotes delimit themselves). Parsing all of a large file again
+// would double the cost of decrypting it.
 func verifyReadBack(text []byte, want []readBack) error {
 	g, err := Parse(text)
 	if err != nil {
@@ -453,24 +479,43 @@ func (f *File) encryptedCommentStarts(taken []edit) []int {
 
 // decryptComments finds comments of the form #ENC[...] (sops encrypts
 // comments by default) and decrypts them. A comment's path is that of the
-// mapping sops attached it to, which depends on yaml.v3's comment
-// placement; rather than re-deriving it, each candidate path around the
-// comment is tried and the GCM tag tells the right one.
+// branch sops attached it to: derived once for every comment from where it
+// sits (derivedCommentPaths, the emulation of sops's YAML store), so each
+// comment costs one decryption. Only a comment that does not open under its
+// derived path has the candidate paths around it tried, the GCM tag telling
+// the right one.
 func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([]edit, error) {
 	b := f.src.b
 	marker := []byte("#ENC[AES256_GCM,")
 	if !bytes.Contains(b, marker) {
 		return nil, nil
 	}
-	var paths []pathAt
-	_ = f.walkMappings(func(keys []string, off int) { paths = append(paths, pathAt{keys, off}) })
+	derived := f.derivedCommentPaths()
+	var paths []pathAt // built on the first comment the derived path misses
 	var edits []edit
-	for _, at := range f.encryptedCommentStarts(taken) {
+	for _, at := range encryptedCommentOffsets(b, taken) {
 		end := f.src.lineEnd(at)
 		end = contentEnd(b, at, end)
 		enc := strings.TrimRight(string(b[at+1:end]), " \t")
 		real := f.realValue(enc)
-		pt, aad, ok := decryptComment(c, real, candidates(paths, at))
+		var (
+			pt  []byte
+			aad string
+			ok  bool
+		)
+		if keys, found := derived[enc]; found && keys != nil || found && enc != "" {
+			pt, aad, ok = decryptComment(c, real, [][]string{keys})
+		}
+		if !ok {
+			if paths == nil {
+				_ = f.walkMappings(func(keys []string, off int) { paths = append(paths, pathAt{keys, off}) })
+				sort.SliceStable(paths, func(i, j int) bool { return paths[i].off < paths[j].off })
+				if paths == nil {
+					paths = []pathAt{}
+				}
+			}
+			pt, aad, ok = decryptComment(c, real, candidates(paths, at))
+		}
 		if !ok {
 			// sops keeps such comments as they are, with a warning.
 			continue
@@ -498,7 +543,7 @@ func decryptComment(c *crypt.Cipher, enc string, cands [][]string) ([]byte, stri
 }
 
 // candidates returns the paths of the mappings nearest to off and all their
-// ancestors.
+// ancestors. paths must be sorted by offset.
 func candidates(paths []pathAt, off int) [][]string {
 	var out [][]string
 	seen := map[string]bool{}
@@ -511,13 +556,9 @@ func candidates(paths []pathAt, off int) [][]string {
 			}
 		}
 	}
-	// The last mapping entry starting before off, and the first after.
-	lo := -1
-	for i, p := range paths {
-		if p.off < off {
-			lo = i
-		}
-	}
+	// The last mapping entry starting before off, and the first after
+	// (paths are sorted by offset).
+	lo := sort.Search(len(paths), func(i int) bool { return paths[i].off >= off }) - 1
 	if lo >= 0 {
 		addAll(paths[lo].keys)
 	}

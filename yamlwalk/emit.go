@@ -127,6 +127,9 @@ func spellFloat(f float64, spelling string, ctx scalarContext) (string, error) {
 	case math.IsNaN(f):
 		return ".nan", nil
 	}
+	if plainDecimal(spelling) {
+		return spelling, nil
+	}
 	want := scalarValue{typ: crypt.TypeFloat, f: f}
 	cands := []string{spelling}
 	if t, err := encodeScalar(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!float", Value: strconv.FormatFloat(f, 'g', -1, 64)}, ctx); err == nil {
@@ -141,6 +144,29 @@ func spellFloat(f float64, spelling string, ctx scalarContext) (string, error) {
 	return "", errUnspellable
 }
 
+// plainDecimal reports spellings like 4.10 or -0.5 (digits, a dot, digits):
+// a float of the value strconv parses to every YAML reader, so need no
+// read-back. Checked against the full read-back by a fuzz test.
+func plainDecimal(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if digits() == 0 || i >= len(s) || s[i] != '.' {
+		return false
+	}
+	i++
+	return digits() > 0 && i == len(s) && len(s) <= 40
+}
+
 // floatForm: the text looks like a float to every reader, not an int
 // (602000000000000000000000 is an int to a reader with big integers).
 func floatForm(s string) bool {
@@ -149,10 +175,10 @@ func floatForm(s string) bool {
 
 // plainWord reports the strings that are plain strings to every YAML
 // reader, so need no read-back: a letter, then letters, digits, '_', '-',
-// '.' or '/', and not one of the words YAML 1.1 or 1.2 read as a bool or
-// null. Checked against the full read-back by a fuzz test.
+// '.', '/' or inner spaces, and not one of the words YAML 1.1 or 1.2 read as
+// a bool or null. Checked against the full read-back by a fuzz test.
 func plainWord(s string) bool {
-	if s == "" || len(s) > 200 {
+	if s == "" || len(s) > 200 || s[len(s)-1] == ' ' {
 		return false
 	}
 	c := s[0]
@@ -161,7 +187,7 @@ func plainWord(s string) bool {
 	}
 	for i := 1; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/') {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/' || c == ' ') {
 			return false
 		}
 	}

@@ -168,3 +168,24 @@ func FuzzSpell(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainDecimal: the float fast path agrees with the full read-back.
+func FuzzPlainDecimal(f *testing.F) {
+	for _, s := range []string{"4.10", "-0.5", "1.", ".5", "00.10", "1e3", "12345678901234567890.123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !plainDecimal(s) {
+			return
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			t.Fatalf("plainDecimal(%q) but ParseFloat fails", s)
+		}
+		for _, ctx := range emitContexts {
+			if !readsBack(s, ctx, scalarValue{typ: crypt.TypeFloat, f: v}) {
+				t.Fatalf("plainDecimal(%q) but it does not read back as %v", s, v)
+			}
+		}
+	})
+}
