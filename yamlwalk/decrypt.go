@@ -68,6 +68,10 @@ func (d *Decrypted) Stash() Stash {
 // plainENC reports whether enc, one of this file's ciphertexts, was written
 // as a plain scalar in block context.
 func (d *Decrypted) plainENC(enc string) bool {
+	return d.plainMap()[enc]
+}
+
+func (d *Decrypted) plainMap() map[string]bool {
 	if d.plain == nil {
 		d.plain = make(map[string]bool)
 		for _, e := range d.stash {
@@ -76,7 +80,7 @@ func (d *Decrypted) plainENC(enc string) bool {
 			}
 		}
 	}
-	return d.plain[enc]
+	return d.plain
 }
 
 func stashKey(aad, typ string, pt []byte) string {
@@ -503,16 +507,14 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 			aad string
 			ok  bool
 		)
-		if keys, found := derived[enc]; found && keys != nil || found && enc != "" {
+		if keys, found := derived[enc]; found {
 			pt, aad, ok = decryptComment(c, real, [][]string{keys})
 		}
 		if !ok {
 			if paths == nil {
+				paths = []pathAt{}
 				_ = f.walkMappings(func(keys []string, off int) { paths = append(paths, pathAt{keys, off}) })
-				sort.SliceStable(paths, func(i, j int) bool { return paths[i].off < paths[j].off })
-				if paths == nil {
-					paths = []pathAt{}
-				}
+				sortPaths(paths)
 			}
 			pt, aad, ok = decryptComment(c, real, candidates(paths, at))
 		}
@@ -558,7 +560,7 @@ func candidates(paths []pathAt, off int) [][]string {
 	}
 	// The last mapping entry starting before off, and the first after
 	// (paths are sorted by offset).
-	lo := sort.Search(len(paths), func(i int) bool { return paths[i].off >= off }) - 1
+	lo := lastBefore(paths, off)
 	if lo >= 0 {
 		addAll(paths[lo].keys)
 	}
