@@ -249,11 +249,19 @@ func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]by
 			prev.ReuseCiphertexts(d)
 		}
 	}
-	out, err := yamlwalk.Reencrypt(res.Text, prev, yamlwalk.EncryptOptions{Now: now})
+	keySide := src[1]
+	for i, d := range dec {
+		if d != nil && d == prev {
+			keySide = src[i]
+		}
+	}
+	// As sv edit and sv set do: comments stay encrypted if they were, and
+	// the sops: block keeps the text of the side whose keys the file gets.
+	out, err := yamlwalk.Reencrypt(res.Text, prev, yamlwalk.EncryptOptions{Now: now, EncryptComments: commentsEncrypted(keySide)})
 	if err != nil {
 		return nil, fileError(name, err)
 	}
-	return out.Out, nil
+	return yamlwalk.KeepMetadataText(keySide, out.Out), nil
 }
 
 // mergeKeys picks whose data key and key groups the merged file gets:
