@@ -43,7 +43,9 @@ type SyntaxError struct {
 	Msg  string
 }
 
-func (e *SyntaxError) Error() string { return fmt.Sprintf("invalid JSON at line %d: %s", e.Line, e.Msg) }
+func (e *SyntaxError) Error() string {
+	return fmt.Sprintf("invalid JSON at line %d: %s", e.Line, e.Msg)
+}
 
 // maxDepth bounds nesting so that hostile input cannot exhaust the stack.
 const maxDepth = 1000
