@@ -29,6 +29,22 @@ func (f *File) derivedCommentPaths() map[string][]string {
 			out[t] = ref.keys
 		}
 	}
+	// Comments at the end of a document come before the sops block sops
+	// appends, so yaml.v3 reads them as the head comment of the sops key,
+	// which commentOrder leaves out; sops bound them to the document.
+	for _, d := range f.Docs {
+		if d.sopsKey == nil {
+			continue
+		}
+		for _, l := range strings.Split(d.sopsKey.HeadComment, "\n") {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(l), "#"); ok && strings.HasPrefix(t, encPrefix) {
+				if _, dup := out[t]; dup {
+					dups = append(dups, t)
+				}
+				out[t] = nil
+			}
+		}
+	}
 	for _, t := range dups {
 		// The same text twice (a copied line): no single path.
 		delete(out, t)
@@ -87,4 +103,13 @@ func encryptedCommentOffsets(b []byte, taken []edit) []int {
 		}
 		out = append(out, at)
 	}
+}
+
+// ancestry returns keys and then each of its ancestors up to the root.
+func ancestry(keys []string) [][]string {
+	out := make([][]string, 0, len(keys)+1)
+	for i := len(keys); i >= 0; i-- {
+		out = append(out, keys[:i])
+	}
+	return out
 }

@@ -185,7 +185,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			}
 			edits = append(edits, edit{dash, sp.end, "#" + string(pt)})
 			risky = true
-			seqs[l.Seq].comments++
+			sc := seqs[l.Seq]
+			sc.comments++
+			sc.lastEnd, sc.dashCol = sp.end, dash-f.src.lineStart(dash)
 			return nil
 		}
 		if n.Anchor != "" {
@@ -230,11 +232,10 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 		// sops writes the comments of a list as items; a list that held only
 		// comments was empty.
 		if sc.comments > 0 && sc.comments == len(seq.Content) && sc.key != nil && seq.Style&yaml.FlowStyle == 0 {
-			e, err := f.afterKeyColon(sc.key)
-			if err != nil {
-				return nil, err
-			}
-			edits = append(edits, edit{e, e, " []"})
+			// The comments then the empty list, as the file had them
+			// before sops made items of them.
+			e := sc.lastEnd
+			edits = append(edits, edit{e, e, f.eol() + strings.Repeat(" ", sc.dashCol) + "[]"})
 			risky = true
 		}
 	}
@@ -508,7 +509,10 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 			ok  bool
 		)
 		if keys, found := derived[enc]; found {
-			pt, aad, ok = decryptComment(c, real, [][]string{keys})
+			// The derived path, then its ancestors: yaml.v3 reads a foot
+			// comment after a nested block as part of the innermost one,
+			// where sops had it one or more levels up.
+			pt, aad, ok = decryptComment(c, real, ancestry(keys))
 		}
 		if !ok {
 			if paths == nil {
@@ -603,6 +607,8 @@ func (f *File) walkMappings(fn func(keys []string, off int)) error {
 type seqComments struct {
 	key      *yaml.Node
 	comments int
+	// Where the last comment item ends, and the column of its dash.
+	lastEnd, dashCol int
 }
 
 // afterKeyColon returns the offset just after the ':' that follows key.
