@@ -1,6 +1,7 @@
 package yamlwalk
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
@@ -178,6 +179,7 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 		return nil, err
 	}
 	var edits []edit
+	dropped := map[int]bool{}
 	ti := 0
 	for _, ref := range f.commentOrder() {
 		j := ti
@@ -203,6 +205,12 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 		}
 		if enc != "" && item != nil && item(enc) {
 			edits = append(edits, edit{tok.off, tok.end, "- " + enc})
+			if start, end, ok := f.emptyListAfter(tok.end); ok && !dropped[start] {
+				// The "[]" decryption wrote after a list's comment items:
+				// with the items back, the list is not empty.
+				dropped[start] = true
+				edits = append(edits, edit{start, end, ""})
+			}
 			continue
 		}
 		if enc == "" {
@@ -219,4 +227,37 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 // hasEncryptedComments reports whether the file holds any #ENC[…] comment.
 func (f *File) hasEncryptedComments() bool {
 	return strings.Contains(string(f.src.b), "#ENC[AES256_GCM,") || strings.Contains(string(f.src.b), "#"+phPrefix)
+}
+
+// emptyListAfter finds, after off and past blank and comment lines, a line
+// holding only "[]", and returns the span of that line with its line break.
+func (f *File) emptyListAfter(off int) (start, end int, ok bool) {
+	b := f.src.b
+	i := off
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+			continue
+		case '#':
+			i = f.src.lineEnd(i)
+			continue
+		}
+		break
+	}
+	if !bytes.HasPrefix(b[i:], []byte("[]")) {
+		return 0, 0, false
+	}
+	le := f.src.lineEnd(i)
+	if strings.TrimSpace(string(b[i+2:le])) != "" {
+		return 0, 0, false
+	}
+	start = f.src.lineStart(i)
+	if strings.TrimSpace(string(b[start:i])) != "" {
+		return 0, 0, false
+	}
+	if le < len(b) {
+		le++
+	}
+	return start, le, true
 }
