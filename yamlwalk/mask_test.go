@@ -132,8 +132,13 @@ func TestMaskShapes(t *testing.T) {
 		})
 	}
 	// An encrypted comment, as sops writes it.
+	wrapped, err := crypt.Wrap(make([]byte, crypt.KeySize), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapped = "            " + strings.ReplaceAll(strings.TrimSuffix(wrapped, "\n"), "\n", "\n            ") + "\n"
 	enc := "#ENC[AES256_GCM,data:abcd,iv:ef==,tag:gh==,type:comment]\na: ENC[AES256_GCM,data:abcd,iv:ef==,tag:gh==,type:str] #ENC[AES256_GCM,data:zz,iv:ef==,tag:gh==,type:comment]\n" +
-		"sops:\n    age:\n        - recipient: age1xyz\n          enc: x\n    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:m,iv:i,tag:t,type:str]\n    version: 3.13.3\n"
+		"sops:\n    age:\n        - recipient: age1xyz\n          enc: |\n" + wrapped + "    lastmodified: \"2026-01-01T00:00:00Z\"\n    mac: ENC[AES256_GCM,data:m,iv:i,tag:t,type:str]\n    version: 3.13.3\n"
 	m, err := Mask([]byte(enc))
 	if err != nil {
 		t.Fatal(err)

@@ -139,6 +139,9 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 	if n0 == 0 {
 		return nil, &MetadataError{"no keys found in the file"}
 	}
+	if err := m.validate(n0); err != nil {
+		return nil, err
+	}
 	if err := m.Rules.Compile(); err != nil {
 		return nil, &MetadataError{err.Error()}
 	}

@@ -101,6 +101,7 @@ func parse(b []byte, shrink bool) (*File, error) {
 	}
 	f := &File{src: newSource(b), encs: encs, orig: orig}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
+	lim := newLimiter()
 	for {
 		var n yaml.Node
 		err := dec.Decode(&n)
@@ -109,6 +110,9 @@ func parse(b []byte, shrink bool) (*File, error) {
 		}
 		if err != nil {
 			return nil, yamlError(err)
+		}
+		if err := lim.doc(&n); err != nil {
+			return nil, err
 		}
 		d := &Doc{startLine: n.Line, node: &n}
 		if len(n.Content) == 1 {
