@@ -610,9 +610,9 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	if err != nil {
 		return nil, err
 	}
-	fresh := &yamlwalk.Decrypted{Key: key, Metadata: &yamlwalk.Metadata{
+	fresh := dec.WithKey(key, &yamlwalk.Metadata{
 		KeyGroups: wrapped, Grouped: len(wrapped) > 1, ShamirThreshold: thresh, Rules: meta.Rules, Version: yamlwalk.FormatVersion,
-	}}
+	})
 	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 	if err != nil {
 		return nil, err

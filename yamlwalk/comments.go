@@ -171,9 +171,9 @@ func (f *File) allScalarSpans() ([][2]int, error) {
 // encryptComments encrypts every plaintext comment the rules select, as
 // sops would, and returns the edits.
 // Unchanged comments keep their ciphertext when stash has it.
-// A reused ciphertext that was a sequence item (sops writes the comments of
-// a list as "- ENC[…]" items; item reports those) becomes that item again.
-func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item func(enc string) bool) ([]edit, error) {
+// A comment that was a sequence item (sops writes the comments of a list as
+// "- ENC[…]" items; item reports those) becomes that item again.
+func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item func(aad, typ string, pt []byte) bool) ([]edit, error) {
 	tokens, err := f.commentTokens()
 	if err != nil {
 		return nil, err
@@ -203,7 +203,13 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 		if stash != nil {
 			enc = stash(aad, crypt.TypeComment, pt)
 		}
-		if enc != "" && item != nil && item(enc) {
+		if item != nil && item(aad, crypt.TypeComment, pt) {
+			if enc == "" {
+				var err error
+				if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
+					return nil, err
+				}
+			}
 			edits = append(edits, edit{tok.off, tok.end, "- " + enc})
 			if start, end, ok := f.emptyListAfter(tok.end); ok && !dropped[start] {
 				// The "[]" decryption wrote after a list's comment items:

@@ -49,7 +49,9 @@ func (d *Decrypted) valueMap() map[string]string {
 	if d.values == nil {
 		d.values = make(map[string]string, len(d.stash))
 		for _, e := range d.stash {
-			d.values[stashKey(e.aad, e.typ, canonical(e.typ, e.pt))] = e.enc
+			if e.enc != "" {
+				d.values[stashKey(e.aad, e.typ, canonical(e.typ, e.pt))] = e.enc
+			}
 		}
 	}
 	return d.values
@@ -65,10 +67,11 @@ func (d *Decrypted) Stash() Stash {
 	}
 }
 
-// plainENC reports whether enc, one of this file's ciphertexts, was written
-// as a plain scalar in block context.
-func (d *Decrypted) plainENC(enc string) bool {
-	return d.plainMap()[enc]
+// plainENC reports whether the value with this AAD, type and plaintext was
+// written as a plain ENC scalar in block context (for a comment: as a list
+// item), so that a rewrite keeps that layout even under a new data key.
+func (d *Decrypted) plainENC(aad, typ string, pt []byte) bool {
+	return d.plainMap()[stashKey(aad, typ, canonical(typ, pt))]
 }
 
 func (d *Decrypted) plainMap() map[string]bool {
@@ -76,11 +79,24 @@ func (d *Decrypted) plainMap() map[string]bool {
 		d.plain = make(map[string]bool)
 		for _, e := range d.stash {
 			if e.plain {
-				d.plain[e.enc] = true
+				d.plain[stashKey(e.aad, e.typ, canonical(e.typ, e.pt))] = true
 			}
 		}
 	}
 	return d.plain
+}
+
+// WithKey returns a Decrypted for re-encrypting d's text under another data
+// key and metadata (sv rotate): no ciphertext is reused, but the layout is,
+// so a file sops wrote keeps sops's layout (plain ENC scalars, comments as
+// list items).
+func (d *Decrypted) WithKey(key []byte, meta *Metadata) *Decrypted {
+	out := &Decrypted{Text: d.Text, Key: key, Metadata: meta, stash: make([]stashEntry, len(d.stash))}
+	for i, e := range d.stash {
+		e.enc = ""
+		out.stash[i] = e
+	}
+	return out
 }
 
 func stashKey(aad, typ string, pt []byte) string {

@@ -110,7 +110,7 @@ type EncryptOptions struct {
 	// scalars (they stay plain).
 	dataKey  []byte
 	groups   *Metadata
-	plainENC func(enc string) bool
+	plainENC func(aad, typ string, pt []byte) bool
 }
 
 // Result is the outcome of Encrypt.
@@ -347,7 +347,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		st.encrypted, st.isNew = true, true
 		res.Encrypted++
 		text := encText(enc, l.Node, sp, l.Flow, f.src.b)
-		if opt.plainENC != nil && !l.Flow && opt.plainENC(enc) {
+		if opt.plainENC != nil && !l.Flow && opt.plainENC(aad, typ, pt) {
 			// An unchanged value keeps its exact ENC text: sops writes
 			// every value plain, whatever spelling decryption chose.
 			text = enc

@@ -65,9 +65,9 @@ func (d *Decrypted) ReuseCiphertexts(o *Decrypted) bool {
 			dm[k] = v
 		}
 	}
-	d.plainENC("") // build d's map before adding o's entries
-	for enc := range o.plainMap() {
-		d.plain[enc] = true
+	pm := d.plainMap()
+	for k := range o.plainMap() {
+		pm[k] = true
 	}
 	return true
 }
