@@ -159,6 +159,12 @@ func (d *Downloader) read(loc string) ([]byte, error) {
 	case "http", "https":
 		return d.httpGet(loc)
 	default:
+		// Helm reads a URL whose scheme no getter claims as a local path
+		// ("x://../../etc/f" under a directory "x:"), so the path rules
+		// apply to it as written.
+		if err := d.Settings.CheckPath(loc); err != nil {
+			return nil, err
+		}
 		if d.HelmGet == nil {
 			return nil, fmt.Errorf("%s: no Helm getter for %s:// available here", RedactURL(loc), scheme)
 		}

@@ -257,7 +257,9 @@ func HelmGetter(helmBin string) func(string) ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), GetterTimeout)
 		defer cancel()
 		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, helmBin, "template", "sv-values-getter", dir, "--set-file", "content="+u)
+		// --set-file splits at commas and unescapes backslashes (strvals).
+		arg := strings.NewReplacer(`\`, `\\`, `,`, `\,`).Replace(u)
+		cmd := exec.CommandContext(ctx, helmBin, "template", "sv-values-getter", dir, "--set-file", "content="+arg)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		if err := cmd.Run(); err != nil {
 			msg := strings.TrimSpace(stderr.String())
