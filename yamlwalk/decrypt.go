@@ -219,7 +219,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 			n = &yaml.Node{Kind: n.Kind, Style: n.Style &^ yaml.TaggedStyle, Value: n.Value}
 		}
 		want = append(want, readBack{l.Path, n.Line, typ, pt, copies[l.Node]})
-		text, err := render(typ, pt, n, sp, f.src.b, f.leafContext(l))
+		ctx := f.leafContext(l)
+		ctx.oneLine = f.restOfLine(sp.end)
+		text, err := render(typ, pt, n, sp, f.src.b, ctx)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: err}
 		}
@@ -645,4 +647,10 @@ func (f *File) afterKeyColon(key *yaml.Node) (int, error) {
 		return 0, &MetadataError{"cannot locate the key of a list"}
 	}
 	return i + 1, nil
+}
+
+// restOfLine reports whether anything but blanks follows off on its line.
+func (f *File) restOfLine(off int) bool {
+	le := f.src.lineEnd(off)
+	return off < le && strings.TrimSpace(string(f.src.b[off:le])) != ""
 }

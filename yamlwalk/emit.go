@@ -41,6 +41,9 @@ type scalarContext struct {
 	// unit is the indentation of block scalar content relative to col.
 	unit int
 	eol  string
+	// oneLine: something (a comment) follows the value on its line, so a
+	// block scalar, whose content starts on the next line, can't be used.
+	oneLine bool
 }
 
 // errUnspellable means no spelling reads back as the value; it cannot
@@ -63,7 +66,7 @@ func spellString(s string, ctx scalarContext) (string, error) {
 		return s, nil
 	}
 	text, err := encodeScalar(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}, ctx)
-	if err == nil && !(strings.ContainsRune(s, '\t') && isPlainText(text)) && readsBack(text, ctx, want) {
+	if err == nil && !(strings.ContainsRune(s, '\t') && isPlainText(text)) && !(ctx.oneLine && strings.Contains(text, "\n")) && readsBack(text, ctx, want) {
 		return text, nil
 	}
 	// Tabs in plain scalars are rejected by common parsers; double quotes

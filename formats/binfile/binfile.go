@@ -1,0 +1,243 @@
+// Package binfile encrypts and decrypts any file as sops's binary store
+// does: the whole file is one string value under the key "data" of a JSON
+// document in sops's JSON layout (tab-indented), followed by the sops
+// object. Decryption gives the exact bytes back.
+//
+// As in sops, selection rules do not apply: the one value is always
+// encrypted. The package never prints.
+package binfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"sort"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/formats/sopsfile"
+	"github.com/sv-secrets/sv/yamlwalk"
+)
+
+const dataKey = "data"
+
+// Encrypt wraps b in sops's binary envelope. An input that is already an
+// encrypted binary envelope is refused: decrypt it first.
+func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	// As sops does: the one value is always encrypted, selection rules and
+	// mac_only_encrypted are ignored and none is written.
+	var warnings []string
+	if opt.Rules != (yamlwalk.Rules{UnencryptedSuffix: opt.Rules.UnencryptedSuffix}) || opt.Rules.UnencryptedSuffix != "" && opt.Rules.UnencryptedSuffix != yamlwalk.DefaultUnencryptedSuffix {
+		warnings = append(warnings, "selection rules and mac_only_encrypted do not apply to a binary file (its one value is always encrypted); ignored, as sops does")
+	}
+	opt.Rules = yamlwalk.Rules{}
+	key, _, err := sopsfile.DataKey(nil, &opt)
+	if err != nil {
+		return nil, err
+	}
+	rules := yamlwalk.Rules{}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	mac := crypt.NewMAC(rules.MACOnlyEncrypted)
+	mac.Add(b)
+	enc := ""
+	if len(b) > 0 {
+		if enc, err = c.Encrypt(b, crypt.TypeStr, crypt.AAD([]string{dataKey}), nil); err != nil {
+			return nil, err
+		}
+	}
+	lastMod, macEnc, err := sopsfile.SealMAC(c, mac.Sum(), opt.Now)
+	if err != nil {
+		return nil, err
+	}
+	m, err := sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := sopsfile.MetadataTree(m)
+	if err != nil {
+		return nil, err
+	}
+	doc := sopsfile.Object{{Key: dataKey, Value: enc}, {Key: "sops", Value: tree}}
+	out, err := Render(doc)
+	if err != nil {
+		return nil, err
+	}
+	d, err := decrypt(out, key, false)
+	if err != nil {
+		return nil, sopsfile.Unfaithful(err)
+	}
+	if !bytes.Equal(d.Text, b) {
+		return nil, sopsfile.Unfaithful(errors.New("the output does not decrypt to the input"))
+	}
+	n := 0
+	if len(b) > 0 {
+		n = 1
+	}
+	return &yamlwalk.Result{Out: out, Changed: true, Encrypted: n, Warnings: warnings}, nil
+}
+
+// Render writes a tree as sops's JSON store does: json.Indent with a tab,
+// ": " after keys, a final line break.
+func Render(o sopsfile.Object) ([]byte, error) {
+	var raw bytes.Buffer
+	if err := writeCompact(&raw, o); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, raw.Bytes(), "", "\t"); err != nil {
+		return nil, err
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+func writeCompact(w *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case sopsfile.Object:
+		w.WriteByte('{')
+		for i, m := range x {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			k, _ := json.Marshal(m.Key)
+			w.Write(k)
+			w.WriteString(": ")
+			if err := writeCompact(w, m.Value); err != nil {
+				return err
+			}
+		}
+		w.WriteByte('}')
+	case []any:
+		w.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				w.WriteByte(',')
+			}
+			if err := writeCompact(w, e); err != nil {
+				return err
+			}
+		}
+		w.WriteByte(']')
+	default:
+		j, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		w.Write(j)
+	}
+	return nil
+}
+
+// IsEncrypted reports cheaply whether b looks like a sops binary (or
+// JSON) file.
+func IsEncrypted(b []byte) bool {
+	return bytes.Contains(b, []byte(`"sops"`)) && bytes.Contains(b, []byte(`"mac"`)) && bytes.Contains(b, []byte(`"lastmodified"`))
+}
+
+// Decrypt opens sops's binary envelope and returns the file's bytes.
+func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
+	_, meta, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
+	if err != nil {
+		return nil, err
+	}
+	return decrypt(b, key, opt.IgnoreMAC)
+}
+
+func load(b []byte) (string, *yamlwalk.Metadata, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		return "", nil, errors.New("not a sops binary file (not a JSON object)")
+	}
+	s, ok := doc["sops"].(map[string]any)
+	if !ok {
+		return "", nil, yamlwalk.ErrNotEncrypted
+	}
+	data, ok := doc[dataKey].(string)
+	if !ok || len(doc) != 2 {
+		return "", nil, errors.New("not a sops binary file (it must hold exactly the keys data and sops)")
+	}
+	meta, err := sopsfile.ParseMetadata(toObject(s).(sopsfile.Object))
+	return data, meta, err
+}
+
+// toObject converts decoded JSON into sopsfile's tree (keys sorted, as
+// sops orders them).
+func toObject(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		o := sopsfile.Object{}
+		for _, k := range keys {
+			o = append(o, sopsfile.Member{Key: k, Value: toObject(x[k])})
+		}
+		return o
+	case []any:
+		l := make([]any, len(x))
+		for i, e := range x {
+			l[i] = toObject(e)
+		}
+		return l
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
+	data, meta, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	var pt []byte
+	encrypted := false
+	switch {
+	case crypt.IsENC(data):
+		p, typ, err := c.Decrypt(data, crypt.AAD([]string{dataKey}))
+		if err != nil {
+			return nil, sopsfile.ValueError(dataKey, 0, err)
+		}
+		if typ != crypt.TypeStr && typ != crypt.TypeBytes {
+			return nil, sopsfile.ValueError(dataKey, 0, errors.New("the data is not a string"))
+		}
+		pt, encrypted = p, true
+	case data == "":
+	default:
+		if meta.Rules.ShouldEncrypt([]string{dataKey}, nil) {
+			return nil, sopsfile.ValueError(dataKey, 0, yamlwalk.ErrNotPlain)
+		}
+		pt = []byte(data)
+	}
+	if !ignoreMAC {
+		mac := crypt.NewMAC(meta.Rules.MACOnlyEncrypted)
+		if encrypted || !meta.Rules.MACOnlyEncrypted {
+			mac.Add(pt)
+		}
+		if err := sopsfile.CheckMAC(c, meta, mac.Sum()); err != nil {
+			return nil, err
+		}
+	}
+	if pt == nil {
+		pt = []byte{}
+	}
+	return &yamlwalk.Decrypted{Text: pt, Metadata: meta, Key: key}, nil
+}
