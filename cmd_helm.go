@@ -120,6 +120,9 @@ Example:
 	}
 }
 
+// valsOnly says why template evaluation is not in sv.
+const valsOnly = "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"
+
 // helmSecretsVersion is what `helm secrets --version` prints: the version
 // of the plugin manifests.
 func helmSecretsVersion() string { return helmplugin.PluginVersion }
@@ -223,7 +226,7 @@ func helmAction(c *cli.Context) error {
 				return err
 			}
 			if v == "true" {
-				return &helmplugin.UnsupportedError{What: "--evaluate-templates", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
+				return &helmplugin.UnsupportedError{What: "--evaluate-templates", Hint: valsOnly}
 			}
 		case "-h", "--help":
 			args = []string{"help"}
@@ -242,7 +245,7 @@ func helmAction(c *cli.Context) error {
 		return &exitError{code: exitFailure}
 	}
 	if env.getenv("HELM_SECRETS_EVALUATE_TEMPLATES") == "true" && args[0] != "downloader" {
-		return &helmplugin.UnsupportedError{What: "HELM_SECRETS_EVALUATE_TEMPLATES=true", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
+		return &helmplugin.UnsupportedError{What: "HELM_SECRETS_EVALUATE_TEMPLATES=true", Hint: valsOnly}
 	}
 	settings, err := helmplugin.SettingsFromEnv(env.getenv)
 	if err != nil {
@@ -268,7 +271,7 @@ func helmAction(c *cli.Context) error {
 	case "encrypt":
 		return helmEncrypt(c, withConfig(settings, args[1:]))
 	case "post-renderer":
-		return &helmplugin.UnsupportedError{What: "helm secrets post-renderer", Hint: "it evaluates vals references (ref+…) in rendered manifests; sv is a sops backend"}
+		return &helmplugin.UnsupportedError{What: "helm secrets post-renderer", Hint: valsOnly}
 	}
 	if len(args) < 2 || args[1] == "-h" || args[1] == "--help" || args[1] == "help" {
 		_, err := fmt.Fprintf(c.App.Writer, helmCommandUsage, args[0])
