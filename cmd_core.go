@@ -28,7 +28,7 @@ var ruleFlags = []cli.Flag{
 func encryptCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "encrypt",
-		Usage:     "encrypt the values of YAML files in place",
+		Usage:     "encrypt the values of YAML, JSON, dotenv and INI files (or whole binary files) in place",
 		ArgsUsage: "FILE...",
 		Description: `Encrypts every leaf value the rules select, in place, leaving keys,
 comments, blank lines, indentation and order untouched.
@@ -41,6 +41,10 @@ encrypted, under the file's existing data key (an identity must be able to
 open it); existing ciphertexts stay byte-identical. A file with nothing to
 encrypt is not rewritten.
 
+The format comes from the extension as with sops (.yaml/.yml, .json, .env,
+.ini; any other file is binary, unless it is a YAML mapping, which stays
+YAML) or from --input-type. See docs/formats.md.
+
 Example:
    sv encrypt --age age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p values.prod.yaml`,
 		Flags: append([]cli.Flag{
@@ -49,7 +53,7 @@ Example:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the result to `FILE` instead of in place (one input only)"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "add values to an encrypted file even if its MAC does not verify"},
 			&cli.BoolFlag{Name: "encrypt-comments", Usage: "encrypt comments too, as sops does (default: comments stay readable; also sv_encrypt_comments: true in a creation rule)"},
-		}, ruleFlags...),
+		}, append(ruleFlags, typeFlags...)...),
 		Action: encryptAction,
 	}
 }
@@ -97,8 +101,13 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	if err != nil {
 		return err
 	}
+	as, err := typeOverride(c)
+	if err != nil {
+		return err
+	}
+	format := formatOf(file, src, as)
 	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
-	if yamlwalk.IsEncrypted(src) {
+	if encryptedAs(format, src) {
 		if c.IsSet("age") {
 			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')\n", file)
 		}
@@ -111,7 +120,7 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
 		opt.EncryptComments = comments || c.Bool("encrypt-comments")
 	}
-	res, err := yamlwalk.Encrypt(src, opt)
+	res, err := encryptFormat(format, src, opt)
 	if err != nil {
 		return fileError(file, err)
 	}
@@ -273,7 +282,9 @@ Example:
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the plaintext to `FILE` (mode 0600) instead of standard output"},
 			&cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "replace FILE with its plaintext"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "do not check the MAC (recovery only; every value's own tag is still checked)"},
-			&cli.StringFlag{Name: "extract", Usage: "print only the value at `PATH`: db.password, hosts[0] or sops's [\"db\"][\"password\"] (a string without a final line break, a mapping or list as YAML)"},
+			&cli.StringFlag{Name: "extract", Usage: "print only the value at `PATH`: db.password, hosts[0] or sops's [\"db\"][\"password\"] (a string without a final line break, a mapping or list as YAML; in a JSON file as JSON)"},
+			&cli.StringFlag{Name: "input-type", Usage: "read the file as `TYPE`: yaml, json, dotenv, ini or binary (default: by extension, as sops)"},
+			&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`; sv does not convert, so it must be the input's type"},
 		},
 		Action: decryptAction,
 	}
@@ -294,7 +305,11 @@ func decryptAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dec, err := decryptBytes(file, src, c.Bool("ignore-mac"))
+	as, err := typeOverride(c)
+	if err != nil {
+		return err
+	}
+	dec, err := decryptBytesAs(file, src, c.Bool("ignore-mac"), as)
 	if err != nil {
 		return err
 	}
@@ -303,7 +318,7 @@ func decryptAction(c *cli.Context) error {
 	}
 	text := dec.Text
 	if p := c.String("extract"); p != "" {
-		if text, err = extractValue(text, p); err != nil {
+		if text, err = extractFormat(formatOf(file, src, as), text, p); err != nil {
 			return fileError(file, err)
 		}
 	}
@@ -326,13 +341,19 @@ func decryptPath(file string, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 	return decryptBytes(file, src, ignoreMAC)
 }
 
-// decryptBytes decrypts src (read from file, which names it in errors).
+// decryptBytes decrypts src (read from file, which names it in errors),
+// in the format its name and content say (see formats.go).
 func decryptBytes(file string, src []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
+	return decryptBytesAs(file, src, ignoreMAC, formatAuto)
+}
+
+// decryptBytesAs is decryptBytes with --input-type.
+func decryptBytesAs(file string, src []byte, ignoreMAC bool, as fileFormat) (*yamlwalk.Decrypted, error) {
 	kr, err := loadKeyring()
 	if err != nil {
 		return nil, fileError(file, err)
 	}
-	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr, IgnoreMAC: ignoreMAC})
+	dec, err := decryptFile(file, src, kr, ignoreMAC, as)
 	if err != nil {
 		return nil, fileError(file, err)
 	}

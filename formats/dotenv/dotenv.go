@@ -648,3 +648,26 @@ func updateMetadata(b []byte, entries []entry, lastMod, mac string) ([]edit, err
 	}
 	return edits, nil
 }
+
+// Extract returns the value of key in a plaintext dotenv file as sops's
+// --extract gives it: the text after "=", quotes included, with \n read as
+// a line break (a multi-line value as it is). A key written with "export "
+// is found without it too.
+func Extract(text []byte, key string) ([]byte, error) {
+	entries, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range []string{key, "export " + key} {
+		for _, e := range entries {
+			if e.kind == kPair && e.key(text) == k {
+				raw := strings.TrimSuffix(e.value(text), "\r")
+				if e.multi {
+					return []byte(raw), nil
+				}
+				return []byte(plaintext(raw)), nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%s: not found in the file", key)
+}

@@ -1,0 +1,241 @@
+package main
+
+// File formats other than YAML (issue 15): JSON, dotenv, INI and binary,
+// chosen by extension as sops chooses them, or with --input-type.
+//
+// sops treats every file that is not .yaml/.yml/.json/.env/.ini as binary.
+// sv has always treated such files (values.prod, *.yaml.gotmpl) as YAML;
+// to keep them working, a file with another extension stays YAML when it is
+// a YAML mapping or a sops YAML file, and is binary otherwise (a
+// certificate, a key, any non-YAML text), or when it is a sops binary
+// envelope. --input-type binary (or yaml) decides explicitly.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/sv-secrets/sv/formats/binfile"
+	"github.com/sv-secrets/sv/formats/dotenv"
+	"github.com/sv-secrets/sv/formats/inifile"
+	"github.com/sv-secrets/sv/formats/jsonfile"
+	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
+	"go.yaml.in/yaml/v3"
+)
+
+type fileFormat string
+
+const (
+	formatAuto   fileFormat = ""
+	formatYAML   fileFormat = "yaml"
+	formatJSON   fileFormat = "json"
+	formatDotenv fileFormat = "dotenv"
+	formatINI    fileFormat = "ini"
+	formatBinary fileFormat = "binary"
+)
+
+var typeFlags = []cli.Flag{
+	&cli.StringFlag{Name: "input-type", Usage: "read the file as `TYPE`: yaml, json, dotenv, ini or binary (default: by extension, as sops)"},
+	&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`; sv does not convert, so it must be the input's type"},
+}
+
+func parseFormat(s string) (fileFormat, error) {
+	switch strings.ToLower(s) {
+	case "":
+		return formatAuto, nil
+	case "yaml", "yml":
+		return formatYAML, nil
+	case "json":
+		return formatJSON, nil
+	case "dotenv", "env":
+		return formatDotenv, nil
+	case "ini":
+		return formatINI, nil
+	case "binary":
+		return formatBinary, nil
+	}
+	return "", &usageError{msg: fmt.Sprintf("unknown type %q", s), hint: "use yaml, json, dotenv, ini or binary"}
+}
+
+// typeOverride reads --input-type and --output-type.
+func typeOverride(c *cli.Context) (fileFormat, error) {
+	in, err := parseFormat(c.String("input-type"))
+	if err != nil {
+		return "", err
+	}
+	out, err := parseFormat(c.String("output-type"))
+	if err != nil {
+		return "", err
+	}
+	if out != formatAuto && in != formatAuto && out != in {
+		return "", &usageError{msg: fmt.Sprintf("sv does not convert between formats (--input-type %s, --output-type %s)", in, out),
+			hint: "decrypt with sv and convert the plaintext, or use the same type for both"}
+	}
+	if in == formatAuto {
+		in = out
+	}
+	return in, nil
+}
+
+// formatOf chooses the store for file: as (from --input-type) if set,
+// else by extension as sops does, keeping YAML for other extensions when
+// the content is YAML (see the top of this file).
+func formatOf(file string, src []byte, as fileFormat) fileFormat {
+	if as != formatAuto {
+		return as
+	}
+	f := byExtension(file)
+	switch {
+	case f == formatYAML:
+		return f
+	case f != formatBinary:
+		// A file sv encrypted as YAML before it knew this format stays YAML.
+		if yamlwalk.IsEncrypted(src) && !encryptedAs(f, src) {
+			return formatYAML
+		}
+		return f
+	case isBinaryEnvelope(src):
+		return formatBinary
+	case yamlwalk.IsEncrypted(src) || yamlMapping(src):
+		return formatYAML
+	}
+	return formatBinary
+}
+
+func byExtension(file string) fileFormat {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".yaml", ".yml":
+		return formatYAML
+	case ".json":
+		return formatJSON
+	case ".env":
+		return formatDotenv
+	case ".ini":
+		return formatINI
+	}
+	return formatBinary
+}
+
+// yamlMapping reports whether the first document of src is a mapping
+// with scalar keys, a file sv can encrypt as YAML (a Helm template such as
+// "key: {{ .Values.x }}" reads as a mapping with a mapping for a key).
+func yamlMapping(src []byte) bool {
+	var n yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(src)).Decode(&n); err != nil {
+		return false
+	}
+	return len(n.Content) == 1 && n.Content[0].Kind == yaml.MappingNode && scalarKeys(n.Content[0], 0)
+}
+
+func scalarKeys(n *yaml.Node, depth int) bool {
+	if depth > 100 {
+		return true // deep enough: let the YAML reader decide
+	}
+	for i, c := range n.Content {
+		if n.Kind == yaml.MappingNode && i%2 == 0 && c.Kind != yaml.ScalarNode && c.Kind != yaml.AliasNode {
+			return false
+		}
+		if !scalarKeys(c, depth+1) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBinaryEnvelope reports whether src is sops's binary format: a JSON
+// object of exactly "data" and "sops".
+func isBinaryEnvelope(src []byte) bool {
+	if !binfile.IsEncrypted(src) {
+		return false
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(src, &m) != nil || len(m) != 2 {
+		return false
+	}
+	_, d := m["data"]
+	_, s := m["sops"]
+	return d && s
+}
+
+func encryptedAs(f fileFormat, src []byte) bool {
+	switch f {
+	case formatJSON:
+		return jsonfile.IsEncrypted(src)
+	case formatDotenv:
+		return dotenv.IsEncrypted(src)
+	case formatINI:
+		return inifile.IsEncrypted(src)
+	case formatBinary:
+		return false // always a new envelope
+	}
+	return yamlwalk.IsEncrypted(src)
+}
+
+func encryptFormat(f fileFormat, src []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	switch f {
+	case formatJSON:
+		return jsonfile.Encrypt(src, opt)
+	case formatDotenv:
+		return dotenv.Encrypt(src, opt)
+	case formatINI:
+		return inifile.Encrypt(src, opt)
+	case formatBinary:
+		if isBinaryEnvelope(src) {
+			return nil, errors.New("the file is already an encrypted binary file")
+		}
+		return binfile.Encrypt(src, opt)
+	}
+	return yamlwalk.Encrypt(src, opt)
+}
+
+func decryptFormat(f fileFormat, src []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
+	switch f {
+	case formatJSON:
+		return jsonfile.Decrypt(src, opt)
+	case formatDotenv:
+		return dotenv.Decrypt(src, opt)
+	case formatINI:
+		return inifile.Decrypt(src, opt)
+	case formatBinary:
+		return binfile.Decrypt(src, opt)
+	}
+	return yamlwalk.Decrypt(src, opt)
+}
+
+// decryptFile decrypts src, read from file, in its format (as, or chosen
+// by formatOf). It is the hook for every read-only decrypt (decrypt,
+// exec-file, Helm's downloader, several files at once).
+func decryptFile(file string, src []byte, keys yamlwalk.KeySource, ignoreMAC bool, as fileFormat) (*yamlwalk.Decrypted, error) {
+	return decryptFormat(formatOf(file, src, as), src, yamlwalk.DecryptOptions{Keys: keys, IgnoreMAC: ignoreMAC})
+}
+
+// extractFormat is --extract for a decrypted file of format f: YAML as
+// before; for JSON the value (a string as is, anything else as JSON); for
+// dotenv a key's value as sops gives it.
+func extractFormat(f fileFormat, text []byte, path string) ([]byte, error) {
+	switch f {
+	case formatJSON:
+		p, err := yamlwalk.ParseValuePath(path)
+		if err != nil {
+			return nil, &usageError{msg: err.Error(), hint: `write the path as db.password, hosts[0] or ["db"]["password"]`}
+		}
+		var steps []jsonfile.Step
+		for _, st := range p {
+			steps = append(steps, jsonfile.Step{Key: st.Key, Index: st.Index, IsIndex: st.IsIndex})
+		}
+		return jsonfile.Extract(text, steps)
+	case formatDotenv:
+		p, err := yamlwalk.ParseValuePath(path)
+		if err != nil || len(p) != 1 || p[0].IsIndex {
+			return nil, &usageError{msg: "a dotenv file's --extract path is one key", hint: `e.g. --extract DB_PASSWORD or --extract '["DB_PASSWORD"]'`}
+		}
+		return dotenv.Extract(text, p[0].Key)
+	case formatINI, formatBinary:
+		return nil, &usageError{msg: fmt.Sprintf("--extract does not apply to %s files", f)}
+	}
+	return extractValue(text, path)
+}
