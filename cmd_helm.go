@@ -546,7 +546,7 @@ func helmDecrypt(name string, src []byte, keyFile string, ignoreMAC bool) (*yaml
 	if err != nil {
 		return nil, fileError(name, err)
 	}
-	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr, IgnoreMAC: ignoreMAC})
+	dec, err := decryptFile(name, src, kr, ignoreMAC, formatAuto)
 	if err != nil {
 		return nil, fileError(name, err)
 	}
