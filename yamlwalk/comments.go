@@ -203,7 +203,7 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 		if stash != nil {
 			enc = stash(aad, crypt.TypeComment, pt)
 		}
-		if item != nil && item(aad, crypt.TypeComment, pt) {
+		if item != nil && item(aad, crypt.TypeComment, pt) && f.atItemColumn(tok.off) {
 			if enc == "" {
 				var err error
 				if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
@@ -266,4 +266,54 @@ func (f *File) emptyListAfter(off int) (start, end int, ok bool) {
 		le++
 	}
 	return start, le, true
+}
+
+// atItemColumn reports whether the comment at off sits where an item of a
+// block sequence goes: at the column of the dash of the nearest sibling item
+// (the next content line at that column, or else the previous one), or
+// before the "[]" of a list that held only comments.
+func (f *File) atItemColumn(off int) bool {
+	b := f.src.b
+	col := off - f.src.lineStart(off)
+	isItem := func(ls int) (indent int, item bool) {
+		le := f.src.lineEnd(ls)
+		line := string(b[ls:contentEnd(b, ls, le)])
+		trimmed := strings.TrimLeft(line, " ")
+		indent = len(line) - len(trimmed)
+		return indent, trimmed == "-" || strings.HasPrefix(trimmed, "- ") || trimmed == "[]"
+	}
+	content := func(ls int) bool {
+		le := f.src.lineEnd(ls)
+		t := strings.TrimSpace(string(b[ls:le]))
+		return t != "" && !strings.HasPrefix(t, "#")
+	}
+	// Forward.
+	for ls := f.src.lineEnd(off) + 1; ls < len(b); ls = f.src.lineEnd(ls) + 1 {
+		if !content(ls) {
+			continue
+		}
+		indent, item := isItem(ls)
+		if indent == col {
+			return item
+		}
+		if indent > col {
+			return false
+		}
+		break
+	}
+	// Backward: the previous content line at this column or less.
+	for ls := f.src.lineStart(off); ls > 0; {
+		ls = f.src.lineStart(ls - 1)
+		if !content(ls) {
+			continue
+		}
+		indent, item := isItem(ls)
+		if indent < col {
+			return false
+		}
+		if indent == col {
+			return item
+		}
+	}
+	return false
 }

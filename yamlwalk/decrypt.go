@@ -30,7 +30,7 @@ type Decrypted struct {
 	// ciphertext; values indexes it, built on first use (most decryptions
 	// never re-encrypt).
 	stash  []stashEntry
-	values map[string]string
+	values map[string][]string
 	plain  map[string]bool
 }
 
@@ -44,13 +44,15 @@ type stashEntry struct {
 	plain bool
 }
 
-// valueMap maps stashKey(aad, typ, pt) to the value's ciphertext.
-func (d *Decrypted) valueMap() map[string]string {
+// valueMap maps stashKey(aad, typ, pt) to the ciphertexts of the values
+// with that key, in document order (a list may hold the same value twice).
+func (d *Decrypted) valueMap() map[string][]string {
 	if d.values == nil {
-		d.values = make(map[string]string, len(d.stash))
+		d.values = make(map[string][]string, len(d.stash))
 		for _, e := range d.stash {
 			if e.enc != "" {
-				d.values[stashKey(e.aad, e.typ, canonical(e.typ, e.pt))] = e.enc
+				k := stashKey(e.aad, e.typ, canonical(e.typ, e.pt))
+				d.values[k] = append(d.values[k], e.enc)
 			}
 		}
 	}
@@ -62,8 +64,17 @@ func (d *Decrypted) valueMap() map[string]string {
 // one sops stored as 602000000000000000000000), so a rewrite under the same
 // data key changes only what changed. Callers pass canonical plaintexts.
 func (d *Decrypted) Stash() Stash {
+	used := map[string]int{}
 	return func(aad, typ string, pt []byte) string {
-		return d.valueMap()[stashKey(aad, typ, pt)]
+		k := stashKey(aad, typ, pt)
+		encs := d.valueMap()[k]
+		if len(encs) == 0 {
+			return ""
+		}
+		// Equal values take their ciphertexts in document order.
+		i := min(used[k], len(encs)-1)
+		used[k]++
+		return encs[i]
 	}
 }
 

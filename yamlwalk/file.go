@@ -347,6 +347,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		st.encrypted, st.isNew = true, true
 		res.Encrypted++
 		text := encText(enc, l.Node, sp, l.Flow, f.src.b)
+		end := sp.end
 		if opt.plainENC != nil && !l.Flow && opt.plainENC(aad, typ, pt) {
 			// An unchanged value keeps its exact ENC text: sops writes
 			// every value plain, whatever spelling decryption chose.
@@ -354,8 +355,12 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 			if sp.anchor != "" {
 				text = sp.anchor + " " + enc
 			}
+			if sp.chomp == '+' {
+				// A kept block's trailing empty lines are its value's.
+				end = f.blankLinesAfter(end)
+			}
 		}
-		edits = append(edits, edit{sp.start, sp.end, text})
+		edits = append(edits, edit{sp.start, end, text})
 		// Will decryption give back the same text?
 		encNode := &yaml.Node{Kind: yaml.ScalarNode, Style: l.Node.Style &^ yaml.TaggedStyle, Value: enc}
 		if l.Flow && encNode.Style&yaml.SingleQuotedStyle != 0 {
@@ -446,6 +451,32 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// blankLinesAfter returns the end of the last of the blank lines that follow
+// the line ending at off (off itself if there are none), before their line
+// break.
+func (f *File) blankLinesAfter(off int) int {
+	b := f.src.b
+	end := off
+	for end < len(b) {
+		next := end + 1
+		if b[end] == '\r' && next < len(b) && b[next] == '\n' {
+			next++
+		}
+		if next >= len(b) {
+			break
+		}
+		le := f.src.lineEnd(next)
+		if strings.TrimSpace(string(b[next:le])) != "" {
+			break
+		}
+		end = le
+		if end > next && b[end-1] == '\r' {
+			end--
+		}
+	}
+	return end
 }
 
 // keptSpelling returns the plaintext to encrypt for a value: for a plain
