@@ -16,6 +16,7 @@ import (
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/gitrepo"
+	"github.com/sv-secrets/sv/internal/parallel"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -136,10 +137,31 @@ func checkAction(c *cli.Context) error {
 		return err
 	}
 	rep := &checkReport{Checked: []string{}, MACChecked: []string{}, Problems: []checkProblem{}}
-	for _, t := range targets {
-		if err := checkFile(rep, t.cfg, kr, t); err != nil {
-			return err
+	// Files are checked in parallel, each into its own report, merged in
+	// the order of the files: the output is the serial one. A failure to
+	// run at all is the first such failure, in that order.
+	type checked struct {
+		rep checkReport
+		err error
+	}
+	var runErr error
+	parallel.Ordered(len(targets), 0, func(i int) checked {
+		var r checked
+		r.err = checkFile(&r.rep, targets[i].cfg, kr, targets[i])
+		return r
+	}, func(_ int, r checked) {
+		if runErr != nil {
+			return
 		}
+		if runErr = r.err; runErr != nil {
+			return
+		}
+		rep.Checked = append(rep.Checked, r.rep.Checked...)
+		rep.MACChecked = append(rep.MACChecked, r.rep.MACChecked...)
+		rep.Problems = append(rep.Problems, r.rep.Problems...)
+	})
+	if runErr != nil {
+		return runErr
 	}
 	if p, ok := textconvNotesProblem(); ok {
 		rep.Problems = append(rep.Problems, p)
@@ -511,7 +533,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 	if kr.Empty() {
 		return nil
 	}
-	_, err = yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr})
+	_, err = yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: serialKeys{kr}})
 	var (
 		nk  *crypt.NoKeyError
 		mac *yamlwalk.MACError

@@ -264,11 +264,18 @@ func (e *fileErr) Unwrap() error { return e.err }
 func decryptCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "decrypt",
-		Usage:     "print the plaintext of an encrypted file",
-		ArgsUsage: "FILE",
+		Usage:     "print the plaintext of encrypted files",
+		ArgsUsage: "FILE...",
 		Description: `Decrypts FILE and prints the plaintext, exactly as it was before
 encryption, to standard output. Every value's tag and the file's MAC are
 verified first; nothing is printed if any check fails.
+
+With several files (decrypted in parallel, identities loaded once) the
+plaintexts follow each other in the order given, as YAML documents
+separated by "---" (ready for 'kubectl apply -f -'); -o DIR writes each
+one to DIR/NAME instead (mode 0600, DIR created if missing), and
+--in-place replaces each file. A file that fails is named at the end and
+does not stop the others; the exit status is then non-zero.
 
 Identities come from SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
 SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519, ~/.ssh/id_rsa and
@@ -277,10 +284,12 @@ SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.ssh/id_ed25519, ~/.ssh/id_rsa and
 Example:
    SOPS_AGE_KEY_FILE=key.txt sv decrypt values.prod.yaml
    sv decrypt -o values.plain.yaml values.prod.yaml
-   sv decrypt --extract db.password values.prod.yaml`,
+   sv decrypt --extract db.password values.prod.yaml
+   sv decrypt deploy/prod/*.yaml | kubectl apply -f -
+   sv decrypt -o /dev/shm/plain deploy/prod/*.yaml`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the plaintext to `FILE` (mode 0600) instead of standard output"},
-			&cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "replace FILE with its plaintext"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the plaintext to `FILE` (mode 0600) instead of standard output; with several files (or an existing directory) a directory to write each one into"},
+			&cli.BoolFlag{Name: "in-place", Aliases: []string{"i"}, Usage: "replace each FILE with its plaintext"},
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "do not check the MAC (recovery only; every value's own tag is still checked)"},
 			&cli.StringFlag{Name: "extract", Usage: "print only the value at `PATH`: db.password, hosts[0] or sops's [\"db\"][\"password\"] (a string without a final line break, a mapping or list as YAML; in a JSON file as JSON)"},
 			&cli.StringFlag{Name: "input-type", Usage: "read the file as `TYPE`: yaml, json, dotenv, ini or binary (default: by extension, as sops)"},
@@ -291,12 +300,15 @@ Example:
 }
 
 func decryptAction(c *cli.Context) error {
-	if c.NArg() != 1 {
-		return &usageError{msg: "decrypt needs exactly one FILE", hint: "run 'sv decrypt --help' for usage"}
+	if c.NArg() == 0 {
+		return &usageError{msg: "decrypt needs at least one FILE", hint: "run 'sv decrypt --help' for usage"}
 	}
 	file := c.Args().First()
 	if c.Bool("in-place") && c.String("output") != "" {
 		return &usageError{msg: "--in-place and --output cannot be used together"}
+	}
+	if c.NArg() > 1 || outputDir(c.String("output"), 1) {
+		return decryptManyAction(c)
 	}
 	if c.Bool("in-place") && c.String("extract") != "" {
 		return &usageError{msg: "--extract and --in-place cannot be used together"}

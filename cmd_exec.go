@@ -27,12 +27,17 @@ func init() {
 func execEnvCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "exec-env",
-		Usage:     "run a command with a file's values as environment variables",
-		ArgsUsage: "FILE -- CMD [ARG...]",
+		Usage:     "run a command with files' values as environment variables",
+		ArgsUsage: "FILE... -- CMD [ARG...]",
 		Description: `Decrypts FILE and runs CMD with every value of the file added to its
 environment (overriding variables of the same name). Nothing is written to
 disk. CMD's exit status becomes sv's; signals sv receives (INT, TERM, HUP,
 QUIT) are passed on to CMD.
+
+With several files (list them before "--") a later file's variable
+replaces an earlier file's of the same name; each such override is noted
+on stderr by name and YAML path, never value. If any file fails, all
+failures are named and nothing is run.
 
 Names: the path of each value, keys joined by '_' and upper-cased, every
 character other than A-Z and 0-9 turned into '_', list items adding their
@@ -56,6 +61,7 @@ unless --pass-keys.
 
 Example:
    sv exec-env secrets.yaml -- ./deploy.sh
+   sv exec-env common.enc.yaml prod.enc.yaml -- ./deploy.sh
    sv exec-env --prefix APP_ values.prod.yaml -- sh -c 'echo "$APP_DB_HOST"'`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "prefix", Usage: "put `PREFIX` in front of every variable name"},
@@ -115,20 +121,13 @@ func fileAndCommand(c *cli.Context) (string, []string, error) {
 }
 
 func execEnvAction(c *cli.Context) error {
-	file, argv, err := fileAndCommand(c)
+	files, argv, err := filesAndCommand(c)
 	if err != nil {
 		return err
 	}
-	dec, err := decryptPath(file, false)
+	vars, err := envFromFiles(c, files)
 	if err != nil {
 		return err
-	}
-	vars, err := envVars(dec.Text, c.String("prefix"))
-	if err != nil {
-		return fileError(file, err)
-	}
-	if err := checkProtected(vars, c.StringSlice("allow-env")); err != nil {
-		return fileError(file, err)
 	}
 	env := childEnv(os.Environ(), c.Bool("pass-keys"))
 	for _, v := range vars {

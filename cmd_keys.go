@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/parallel"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -198,21 +199,43 @@ type fileProblems struct {
 // be read, or that was named explicitly but is not encrypted, is recorded
 // as a problem; an unencrypted file found in a directory is skipped.
 func (p *fileProblems) readEncrypted(f keyFile) ([]byte, bool) {
+	return p.count(f, readTreeFile(f))
+}
+
+// treeFile is one file of the tree as read by readTreeFile, possibly on
+// another goroutine; fileProblems.count records it in order.
+type treeFile struct {
+	src     []byte
+	counted bool // read, or named explicitly: it counts as one of the files
+	err     error
+}
+
+// readTreeFile reads a file of the tree: an unencrypted file found in a
+// directory is not counted; one named explicitly is an error.
+func readTreeFile(f keyFile) treeFile {
 	src, err := readInput(f.path)
 	if err != nil {
-		p.total++
-		p.add(f.path, err)
-		return nil, false
+		return treeFile{counted: true, err: err}
 	}
 	if !yamlwalk.IsEncrypted(src) {
 		if f.explicit {
-			p.total++
-			p.add(f.path, yamlwalk.ErrNotEncrypted)
+			return treeFile{counted: true, err: yamlwalk.ErrNotEncrypted}
 		}
-		return nil, false
+		return treeFile{}
 	}
-	p.total++
-	return src, true
+	return treeFile{src: src, counted: true}
+}
+
+// count records a file readTreeFile read, returning its text and whether
+// the command goes on with it.
+func (p *fileProblems) count(f keyFile, t treeFile) ([]byte, bool) {
+	if t.counted {
+		p.total++
+	}
+	if t.err != nil {
+		p.add(f.path, t.err)
+	}
+	return t.src, t.counted && t.err == nil
 }
 
 func (p *fileProblems) add(file string, err error) {
@@ -244,7 +267,12 @@ func (p *fileProblems) err() error {
 	if p.noKey != nil {
 		hints = append(hints, "looked for identities in: "+strings.Join(p.noKey.Places, ", "))
 	}
-	return withHint(fmt.Errorf("could not %s %d of %d file(s): %s", p.verb, len(p.failed), p.total, listPaths(p.failed, 5)), hints...)
+	err := withHint(fmt.Errorf("could not %s %d of %d file(s): %s", p.verb, len(p.failed), p.total, listPaths(p.failed, 5)), hints...)
+	if code := sameExitCode(p.errs); code != exitFailure {
+		// Every file failed the same way (no key: 128, MAC: 51): say so.
+		return &exitError{code: code, err: err}
+	}
+	return err
 }
 
 func updatekeysCommand() *cli.Command {
@@ -312,20 +340,33 @@ func updatekeysAction(c *cli.Context) error {
 		upToDate int
 		probs    = &fileProblems{verb: "update"}
 	)
-	for _, f := range files {
-		src, ok := probs.readEncrypted(f)
-		if !ok {
-			continue
+	// Files are read and planned in parallel, reported in order.
+	type planned struct {
+		read treeFile
+		plan *keyPlan
+		err  error
+	}
+	parallel.Ordered(len(files), 0, func(i int) planned {
+		t := readTreeFile(files[i])
+		if !t.counted || t.err != nil {
+			return planned{read: t}
 		}
-		plan, err := planKeys(cfg, f.path, src)
+		plan, err := planKeys(cfg, files[i].path, t.src)
+		return planned{read: t, plan: plan, err: err}
+	}, func(i int, r planned) {
+		f := files[i]
+		if _, ok := probs.count(f, r.read); !ok {
+			return
+		}
+		plan, err := r.plan, r.err
 		if err != nil {
 			probs.add(f.path, err)
-			continue
+			return
 		}
 		if plan == nil {
 			upToDate++
 			fmt.Fprintf(out, "%s: up to date\n", f.path)
-			continue
+			return
 		}
 		for _, r := range plan.rm {
 			fmt.Fprintf(out, "%s: remove %s\n", f.path, shortRecipient(r))
@@ -337,7 +378,7 @@ func updatekeysAction(c *cli.Context) error {
 			fmt.Fprintf(out, "%s: regroup keys (%d key group(s), threshold %d)\n", f.path, len(plan.target), plan.thresh)
 		}
 		plans = append(plans, plan)
-	}
+	})
 	if c.Bool("dry-run") {
 		fmt.Fprintf(out, "%d file(s) would be updated, %d up to date\n", len(plans), upToDate)
 		return probs.err()
@@ -352,20 +393,26 @@ func updatekeysAction(c *cli.Context) error {
 			return &exitError{code: exitFailure, err: errors.New("nothing changed")}
 		}
 	}
-	var kr *crypt.Keyring
 	updated := 0
-	for _, p := range plans {
-		if kr == nil {
-			if kr, err = loadKeyring(); err != nil {
-				return err
+	if len(plans) > 0 {
+		kr, err := loadKeyring()
+		if err != nil {
+			return err
+		}
+		// Applied in parallel (data keys opened and wrapped one at a time),
+		// reported in order.
+		keys := serialKeys{kr}
+		parallel.Ordered(len(plans), 0, func(i int) error {
+			return applyKeys(plans[i], keys)
+		}, func(i int, err error) {
+			p := plans[i]
+			if err != nil {
+				probs.add(p.file, err)
+				return
 			}
-		}
-		if err := applyKeys(p, kr); err != nil {
-			probs.add(p.file, err)
-			continue
-		}
-		updated++
-		fmt.Fprintf(c.App.ErrWriter, "sv: %s: recipients updated (%d added, %d removed)\n", p.file, len(p.add), len(p.rm))
+			updated++
+			fmt.Fprintf(c.App.ErrWriter, "sv: %s: recipients updated (%d added, %d removed)\n", p.file, len(p.add), len(p.rm))
+		})
 	}
 	fmt.Fprintf(out, "%d file(s) updated, %d up to date\n", updated, upToDate)
 	return probs.err()
@@ -419,12 +466,12 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 
 // applyKeys opens the file's data key and writes it back wrapped for the
 // plan's recipients, values untouched.
-func applyKeys(p *keyPlan, kr *crypt.Keyring) error {
-	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: kr})
+func applyKeys(p *keyPlan, keys yamlwalk.KeySource) error {
+	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: keys})
 	if err != nil {
 		return err
 	}
-	groups, err := crypt.WrapKeyGroups(dec.Key, p.target, p.thresh)
+	groups, err := wrapKeyGroups(dec.Key, p.target, p.thresh)
 	if err != nil {
 		return err
 	}
@@ -523,19 +570,38 @@ func rotateAction(c *cli.Context) error {
 	probs := &fileProblems{verb: "rotate"}
 	removed := map[string]bool{}
 	rotated := 0
-	for _, f := range files {
-		src, ok := probs.readEncrypted(f)
-		if !ok {
-			continue
+	// Files are rotated in parallel (data keys opened and wrapped one at a
+	// time); messages come in the order of the files.
+	type rotation struct {
+		read    treeFile
+		res     *yamlwalk.Result
+		err     error
+		msgs    bytes.Buffer
+		removed map[string]bool
+	}
+	keys := serialKeys{kr}
+	parallel.Ordered(len(files), 0, func(i int) *rotation {
+		r := &rotation{read: readTreeFile(files[i]), removed: map[string]bool{}}
+		if r.read.counted && r.read.err == nil {
+			r.res, r.err = rotateFile(&r.msgs, files[i].path, r.read.src, keys, add, rm, r.removed)
 		}
-		res, err := rotateFile(c, f.path, src, kr, add, rm, removed)
-		if err != nil {
-			probs.add(f.path, err)
-			continue
+		return r
+	}, func(i int, r *rotation) {
+		f := files[i]
+		if _, ok := probs.count(f, r.read); !ok {
+			return
+		}
+		for k := range r.removed {
+			removed[k] = true
+		}
+		c.App.ErrWriter.Write(r.msgs.Bytes())
+		if r.err != nil {
+			probs.add(f.path, r.err)
+			return
 		}
 		rotated++
-		fmt.Fprintf(c.App.ErrWriter, "sv: %s: rotated, %d value(s) re-encrypted under a new data key\n", f.path, res.Encrypted)
-	}
+		fmt.Fprintf(c.App.ErrWriter, "sv: %s: rotated, %d value(s) re-encrypted under a new data key\n", f.path, r.res.Encrypted)
+	})
 	for _, r := range rm {
 		if !removed[r] && probs.total > 0 {
 			fmt.Fprintf(c.App.ErrWriter, "sv: warning: --rm-age %s: not a recipient of any of the files\n", r)
@@ -547,8 +613,11 @@ func rotateAction(c *cli.Context) error {
 	return probs.err()
 }
 
-func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
-	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: kr})
+// rotateFile rotates one file, writing its warnings to w and marking in
+// removed the --rm-age recipients it had.
+func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
+	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: keys})
+
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +675,7 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	if err != nil {
 		return nil, err
 	}
-	wrapped, err := crypt.WrapKeyGroups(key, parsed, thresh)
+	wrapped, err := wrapKeyGroups(key, parsed, thresh)
 	if err != nil {
 		return nil, err
 	}
@@ -624,8 +693,8 @@ func rotateFile(c *cli.Context, file string, src []byte, kr *crypt.Keyring, add,
 	if !bytes.Equal(back.Text, dec.Text) {
 		return nil, errors.New("the re-encrypted file would not decrypt to the same text; nothing written (please report this)")
 	}
-	reportResult(c.App.ErrWriter, file, res)
-	if _, err := writeEdited(file, src, res.Out); err != nil {
+	reportResult(w, file, res)
+	if err := replaceFile(file, src, res.Out); err != nil {
 		return nil, err
 	}
 	return res, nil
@@ -697,12 +766,18 @@ func statusAction(c *cli.Context) error {
 		return err
 	}
 	var all []fileStatus
-	for _, f := range files {
-		st, ok := statusOf(cfg, f)
-		if ok {
-			all = append(all, st)
-		}
+	type found struct {
+		st fileStatus
+		ok bool
 	}
+	parallel.Ordered(len(files), 0, func(i int) found {
+		st, ok := statusOf(cfg, files[i])
+		return found{st, ok}
+	}, func(_ int, r found) {
+		if r.ok {
+			all = append(all, r.st)
+		}
+	})
 	if c.Bool("ages") {
 		if err := addValueAges(c.App.ErrWriter, all); err != nil {
 			return err

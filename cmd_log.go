@@ -18,6 +18,7 @@ import (
 
 	"github.com/sv-secrets/sv/audit"
 	"github.com/sv-secrets/sv/gitrepo"
+	"github.com/sv-secrets/sv/internal/parallel"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -305,16 +306,22 @@ func encryptedFiles(root string) (map[string]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := map[string]bool{}
+	var names []string
 	for _, f := range strings.Split(string(out), "\x00") {
-		if f == "" || !isYAMLName(f) || isSopsConfig(f) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(f)))
-		if err == nil && yamlwalk.IsEncrypted(b) {
-			m[f] = true
+		if f != "" && isYAMLName(f) && !isSopsConfig(f) {
+			names = append(names, f)
 		}
 	}
+	// Read in parallel: a monorepo holds thousands of such files.
+	m := map[string]bool{}
+	parallel.Ordered(len(names), 0, func(i int) bool {
+		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(names[i])))
+		return err == nil && yamlwalk.IsEncrypted(b)
+	}, func(i int, enc bool) {
+		if enc {
+			m[names[i]] = true
+		}
+	})
 	return m, nil
 }
 

@@ -432,9 +432,15 @@ func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
 		return edit{}, &PathError{Path: loc.steps, Msg: "cannot locate the value's text: " + err.Error()}
 	}
 	ctx := scalarContext{flow: fr.flow, seqItem: fr.key == nil && !fr.flow, col: fr.node.Column - 1, unit: f.indentUnit(), eol: f.eol()}
+	ctx.oneLine = f.restOfLine(sp.end)
 	var text string
 	if typ == crypt.TypeStr {
+		// The old value's style, where it holds the new value (a block
+		// header's chomping may not); else the emitter's spelling.
 		text, err = renderString(pt, n, sp, f.src.b, ctx)
+		if err == nil && n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && (ctx.oneLine || !readsBack(text, ctx, scalarValue{typ: crypt.TypeStr, s: pt})) {
+			text, err = spellString(pt, ctx)
+		}
 	} else {
 		text, err = f.newScalarText(typ, pt, ctx)
 	}
