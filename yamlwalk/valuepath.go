@@ -450,7 +450,12 @@ func (f *File) replaceScalar(loc *location, typ, pt string) (edit, error) {
 	if sp.anchor != "" {
 		text = sp.anchor + " " + text
 	}
-	return edit{sp.start, sp.end, text}, nil
+	end := sp.end
+	if sp.chomp == '+' {
+		// The old block's trailing empty lines were part of its value.
+		end = f.blankLinesAfter(end)
+	}
+	return edit{sp.start, end, text}, nil
 }
 
 // newScalarText spells a new value with the emitter (see emit.go).
