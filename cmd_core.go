@@ -106,6 +106,9 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		return err
 	}
 	format := formatOf(file, src, as)
+	if err := checkOutputType(c, format); err != nil {
+		return err
+	}
 	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
 	if encryptedAs(format, src) {
 		if c.IsSet("age") {
@@ -321,7 +324,11 @@ func decryptAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	dec, err := decryptBytesAs(file, src, c.Bool("ignore-mac"), as)
+	format := formatOf(file, src, as)
+	if err := checkOutputType(c, format); err != nil {
+		return err
+	}
+	dec, err := decryptBytesAs(file, src, c.Bool("ignore-mac"), format)
 	if err != nil {
 		return err
 	}
@@ -330,7 +337,7 @@ func decryptAction(c *cli.Context) error {
 	}
 	text := dec.Text
 	if p := c.String("extract"); p != "" {
-		if text, err = extractFormat(formatOf(file, src, as), text, p); err != nil {
+		if text, err = extractFormat(format, text, p); err != nil {
 			return fileError(file, err)
 		}
 	}

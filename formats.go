@@ -61,24 +61,23 @@ func parseFormat(s string) (fileFormat, error) {
 	return "", &usageError{msg: fmt.Sprintf("unknown type %q", s), hint: "use yaml, json, dotenv, ini or binary"}
 }
 
-// typeOverride reads --input-type and --output-type.
+// typeOverride reads --input-type (and checks --output-type's spelling).
 func typeOverride(c *cli.Context) (fileFormat, error) {
-	in, err := parseFormat(c.String("input-type"))
-	if err != nil {
+	if _, err := parseFormat(c.String("output-type")); err != nil {
 		return "", err
 	}
+	return parseFormat(c.String("input-type"))
+}
+
+// checkOutputType refuses an --output-type other than the file's format:
+// sv does not convert.
+func checkOutputType(c *cli.Context, in fileFormat) error {
 	out, err := parseFormat(c.String("output-type"))
-	if err != nil {
-		return "", err
+	if err != nil || out == formatAuto || out == in {
+		return err
 	}
-	if out != formatAuto && in != formatAuto && out != in {
-		return "", &usageError{msg: fmt.Sprintf("sv does not convert between formats (--input-type %s, --output-type %s)", in, out),
-			hint: "decrypt with sv and convert the plaintext, or use the same type for both"}
-	}
-	if in == formatAuto {
-		in = out
-	}
-	return in, nil
+	return &usageError{msg: fmt.Sprintf("sv does not convert between formats (the file is %s, --output-type %s)", in, out),
+		hint: "decrypt with sv and convert the plaintext, or give the file's own type"}
 }
 
 // formatOf chooses the store for file: as (from --input-type) if set,
