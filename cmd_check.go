@@ -17,6 +17,7 @@ import (
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/gitrepo"
 	"github.com/sv-secrets/sv/internal/parallel"
+	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -88,7 +89,7 @@ func (p checkProblem) String() string {
 	if p.Path != "" {
 		loc += ": " + p.Path
 	}
-	return loc + ": " + p.Message
+	return safetext.Terminal(loc + ": " + p.Message)
 }
 
 type checkReport struct {

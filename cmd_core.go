@@ -110,7 +110,9 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		return err
 	}
 	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
+	var added []string // values in plaintext in an encrypted file
 	if encryptedAs(format, src) {
+		added, _ = valuePaths(src)
 		if c.IsSet("age") {
 			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')\n", file)
 		}
@@ -125,7 +127,7 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	}
 	res, err := encryptFormat(format, src, opt)
 	if err != nil {
-		return fileError(file, err)
+		return fileError(file, explainIntegrity(err, "encrypt", file, src))
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
@@ -146,6 +148,10 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	}
 	if err := replaceFile(file, src, res.Out); err != nil {
 		return err
+	}
+	if len(added) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)\n",
+			file, len(added), strings.Join(added, ", "), file)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
 	return nil
@@ -330,11 +336,12 @@ func decryptAction(c *cli.Context) error {
 	}
 	dec, err := decryptBytesAs(file, src, c.Bool("ignore-mac"), format)
 	if err != nil {
-		return err
+		return explainIntegrity(err, "decrypt", file, src)
 	}
 	for _, w := range dec.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
 	}
+	warnRecipientDrift(c.App.ErrWriter, file, dec.Metadata)
 	text := dec.Text
 	if p := c.String("extract"); p != "" {
 		if text, err = extractFormat(format, text, p); err != nil {

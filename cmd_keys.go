@@ -15,6 +15,7 @@ import (
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/parallel"
+	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -617,7 +618,6 @@ func rotateAction(c *cli.Context) error {
 // removed the --rm-age recipients it had.
 func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
 	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: keys})
-
 	if err != nil {
 		return nil, err
 	}
@@ -641,6 +641,9 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 		if !slices.Contains(flattenRecipients(groups), a) {
 			groups[0] = append(groups[0], a)
 		}
+	}
+	if groups, err = trustedRecipients(w, file, groups, add); err != nil {
+		return nil, err
 	}
 	ui := keyEnv().PluginUI
 	var (
@@ -697,6 +700,7 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 	if err := replaceFile(file, src, res.Out); err != nil {
 		return nil, err
 	}
+	listRecipients(w, file, groups)
 	return res, nil
 }
 
@@ -883,8 +887,8 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 }
 
 func printStatus(w io.Writer, st fileStatus) {
-	fmt.Fprintln(w, st.File)
-	row := func(k, v string) { fmt.Fprintf(w, "  %-12s%s\n", k+":", v) }
+	fmt.Fprintln(w, safetext.Terminal(st.File))
+	row := func(k, v string) { fmt.Fprintf(w, "  %-12s%s\n", k+":", safetext.Terminal(v)) }
 	if st.Error != "" {
 		row("error", st.Error)
 	}
@@ -941,6 +945,7 @@ func shortRecipientList(rs []string) string {
 }
 
 func shortRecipient(r string) string {
+	r = safetext.Terminal(r)
 	if len(r) <= 120 {
 		return r
 	}

@@ -58,7 +58,7 @@ func hintsFor(err error) []string {
 	case errors.As(err, &nk):
 		hints = append(hints, "looked for identities in: "+strings.Join(nk.Places, ", "))
 		hints = append(hints, "set SOPS_AGE_KEY_FILE to a file holding one of the file's identities, or SOPS_AGE_KEY to the identity itself")
-	case errors.As(err, &mac):
+	case errors.As(err, &mac) && he == nil:
 		hints = append(hints, "if you trust the file as it is, 'sv decrypt --ignore-mac' recovers the values; every value's own tag is still checked")
 	case errors.Is(err, yamlwalk.ErrNotEncrypted):
 		hints = append(hints, "encrypt it with 'sv encrypt FILE'")

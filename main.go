@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/internal/version"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -158,9 +159,9 @@ func reportError(w io.Writer, err error) int {
 		return ee.code
 	}
 	msg := strings.TrimSuffix(err.Error(), ".")
-	fmt.Fprintf(w, "sv: error: %s\n", msg)
+	fmt.Fprintf(w, "sv: error: %s\n", safetext.Terminal(msg))
 	for _, h := range hintsFor(err) {
-		fmt.Fprintf(w, "sv: hint: %s\n", h)
+		fmt.Fprintf(w, "sv: hint: %s\n", safetext.Terminal(h))
 	}
 	if ee != nil {
 		return ee.code

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/safetext"
 )
 
 // Marker is the text that stands for one encrypted value in a masked file:
@@ -120,7 +121,7 @@ func foldMetadata(m *Metadata) string {
 }
 
 func shortRecipient(r string) string {
-	r = strings.TrimSpace(r)
+	r = safetext.Terminal(strings.TrimSpace(r))
 	if typ, key, ok := strings.Cut(r, " "); ok && strings.HasPrefix(typ, "ssh-") {
 		key, _, _ = strings.Cut(key, " ")
 		if len(key) > 20 {

@@ -49,6 +49,9 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 	if n.Kind != yaml.MappingNode {
 		return nil, &MetadataError{"the top-level sops key is not a mapping (a plaintext file may not use the key sops)"}
 	}
+	if err := checkSopsBlock(n); err != nil {
+		return nil, err
+	}
 	m := &Metadata{}
 	top := crypt.KeyGroup{}
 	seen := map[string]bool{}
@@ -90,11 +93,7 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 		case "mac":
 			m.MAC, err = str()
 		case "mac_only_encrypted":
-			s, e := str()
-			if e != nil {
-				return nil, e
-			}
-			m.Rules.MACOnlyEncrypted = s == "true" || s == "True"
+			m.Rules.MACOnlyEncrypted, err = sopsBool(v)
 		case "unencrypted_suffix":
 			m.Rules.UnencryptedSuffix, err = str()
 		case "encrypted_suffix":

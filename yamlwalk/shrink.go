@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Decrypting is dominated by yaml.v3 scanning the ciphertexts, which are
@@ -140,4 +142,34 @@ func PlaceholderIndex(s string) (n int, typ string, ok bool) {
 		return 0, "", false
 	}
 	return n, typ, true
+}
+
+// keysHoldPlaceholder reports whether a mapping key of f holds a
+// placeholder: a key spelled like a ciphertext (ENC[AES256_GCM,…]: v),
+// which is a key like any other to sops, and whose placeholder would change
+// the path the values under it are bound to. Such a file is parsed as it
+// is instead.
+func (f *File) keysHoldPlaceholder() bool {
+	var rec func(n *yaml.Node) bool
+	rec = func(n *yaml.Node) bool {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i < len(n.Content); i += 2 {
+				if strings.Contains(n.Content[i].Value, phPrefix) {
+					return true
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if rec(c) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, d := range f.Docs {
+		if d.Root != nil && rec(d.Root) {
+			return true
+		}
+	}
+	return false
 }

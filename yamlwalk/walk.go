@@ -141,6 +141,9 @@ func parse(b []byte, shrink bool) (*File, error) {
 	if err := f.check(); err != nil {
 		return nil, err
 	}
+	if encs != nil && f.keysHoldPlaceholder() {
+		return parse(orig, false)
+	}
 	return f, nil
 }
 
