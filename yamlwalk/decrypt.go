@@ -30,8 +30,9 @@ type Decrypted struct {
 	// ciphertext; values indexes it, built on first use (most decryptions
 	// never re-encrypt).
 	stash  []stashEntry
-	values map[string][]string
-	plain  map[string]bool
+	values  map[string][]string
+	plain   map[string]bool
+	layouts map[string]stashEntry
 }
 
 type stashEntry struct {
@@ -42,6 +43,11 @@ type stashEntry struct {
 	// writes every value), so a rewrite keeps it plain whatever spelling
 	// its plaintext got; for a comment, it was a sequence item.
 	plain bool
+	// layout is the ENC scalar's text (tag, quotes, block header and
+	// indentation; no anchor), col the column it started at: a rewrite
+	// that keeps the ciphertext keeps this text.
+	layout string
+	col    int
 }
 
 // valueMap maps stashKey(aad, typ, pt) to the ciphertexts of the values
@@ -104,10 +110,37 @@ func (d *Decrypted) plainMap() map[string]bool {
 func (d *Decrypted) WithKey(key []byte, meta *Metadata) *Decrypted {
 	out := &Decrypted{Text: d.Text, Key: key, Metadata: meta, stash: make([]stashEntry, len(d.stash))}
 	for i, e := range d.stash {
-		e.enc = ""
+		e.enc, e.layout = "", ""
 		out.stash[i] = e
 	}
 	return out
+}
+
+// layoutOf returns the text and column of the ENC scalar that holds enc,
+// one of this file's ciphertexts.
+func (d *Decrypted) layoutOf(enc string) (layout string, col int, ok bool) {
+	if d.layouts == nil {
+		d.layouts = make(map[string]stashEntry, len(d.stash))
+		for _, e := range d.stash {
+			if e.layout != "" {
+				d.layouts[e.enc] = e
+			}
+		}
+	}
+	e, ok := d.layouts[enc]
+	return e.layout, e.col, ok
+}
+
+// layout is the text of an ENC scalar at sp, without its anchor.
+func (f *File) layout(sp span) string {
+	props := string(f.src.b[sp.start:sp.val])
+	if sp.anchor != "" {
+		props = strings.TrimLeft(strings.Replace(props, sp.anchor, "", 1), " \t")
+	}
+	if strings.ContainsAny(props, "\n#") {
+		return "" // properties on lines of their own: not worth keeping
+	}
+	return props + string(f.expandENC(nil, f.src.b[sp.val:sp.end]))
 }
 
 func stashKey(aad, typ string, pt []byte) string {
@@ -196,11 +229,11 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 		// A block scalar's value ends in a line break that is not part of
 		// the ENC string; stashing it would add a blank line on rewrite.
 		plainENC := n.Style&^yaml.TaggedStyle == 0 && !l.Flow
-		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n"), plainENC})
 		sp, err := f.leafSpan(l)
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
 		}
+		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n"), plainENC, f.layout(sp), sp.start - f.src.lineStart(sp.start)})
 		if typ == crypt.TypeComment {
 			// sops writes comments inside sequences as items.
 			if !l.InSeq {
@@ -555,7 +588,7 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 			// sops keeps such comments as they are, with a warning.
 			continue
 		}
-		out.stash = append(out.stash, stashEntry{aad, crypt.TypeComment, pt, real, false})
+		out.stash = append(out.stash, stashEntry{aad: aad, typ: crypt.TypeComment, pt: pt, enc: real})
 		edits = append(edits, edit{at, at + 1 + len(enc), "#" + string(pt)})
 	}
 	return edits, nil

@@ -111,6 +111,7 @@ type EncryptOptions struct {
 	dataKey  []byte
 	groups   *Metadata
 	plainENC func(aad, typ string, pt []byte) bool
+	layoutOf func(enc string) (layout string, col int, ok bool)
 }
 
 // Result is the outcome of Encrypt.
@@ -348,7 +349,18 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		res.Encrypted++
 		text := encText(enc, l.Node, sp, l.Flow, f.src.b)
 		end := sp.end
-		if opt.plainENC != nil && !l.Flow && opt.plainENC(aad, typ, pt) {
+		if lay, ok := f.keptLayout(opt.layoutOf, enc, sp, l.Flow); ok {
+			// An unchanged value keeps its exact ENC text.
+			text = lay
+			if sp.anchor != "" {
+				text = sp.anchor + " " + lay
+			}
+			if sp.chomp == '+' && !strings.HasPrefix(lay, "|") && !strings.HasPrefix(lay, ">") {
+				// The plaintext block's trailing empty lines are its
+				// value's; the ENC text had none.
+				end = f.blankLinesAfter(end)
+			}
+		} else if opt.plainENC != nil && !l.Flow && opt.plainENC(aad, typ, pt) {
 			// An unchanged value keeps its exact ENC text: sops writes
 			// every value plain, whatever spelling decryption chose.
 			text = enc
@@ -451,6 +463,26 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		return nil, err
 	}
 	return res, nil
+}
+
+// keptLayout returns the original text of the ENC scalar holding enc, if
+// it can stand where the plaintext at sp stands: in a flow collection only
+// quoted ENC text does (a plain one would end at its commas), and text over
+// several lines only at the same column.
+func (f *File) keptLayout(layoutOf func(string) (string, int, bool), enc string, sp span, flow bool) (string, bool) {
+	if layoutOf == nil {
+		return "", false
+	}
+	lay, col, ok := layoutOf(enc)
+	switch {
+	case !ok:
+		return "", false
+	case strings.Contains(lay, "\n") && col != sp.start-f.src.lineStart(sp.start):
+		return "", false
+	case flow && !(strings.HasPrefix(lay, "'") || strings.HasPrefix(lay, "\"") || strings.HasPrefix(lay, flowSingleTag)):
+		return "", false
+	}
+	return lay, true
 }
 
 // blankLinesAfter returns the end of the last of the blank lines that follow

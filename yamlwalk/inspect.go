@@ -130,6 +130,7 @@ func Reencrypt(plaintext []byte, prev *Decrypted, opt EncryptOptions) (*Result, 
 	opt.Rules = prev.Metadata.Rules
 	opt.Stash = prev.Stash()
 	opt.plainENC = prev.plainENC
+	opt.layoutOf = prev.layoutOf
 	opt.dataKey = prev.Key
 	opt.groups = prev.Metadata
 	return Encrypt(plaintext, opt)

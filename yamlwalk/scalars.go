@@ -69,5 +69,11 @@ func (d *Decrypted) ReuseCiphertexts(o *Decrypted) bool {
 	for k := range o.plainMap() {
 		pm[k] = true
 	}
+	d.layoutOf("")
+	for _, e := range o.stash {
+		if _, ok := d.layouts[e.enc]; !ok && e.layout != "" {
+			d.layouts[e.enc] = e
+		}
+	}
 	return true
 }
