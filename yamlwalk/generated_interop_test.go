@@ -1279,7 +1279,7 @@ func checkSets(t *testing.T, rep *genReport, dirn, shape string, id testIdentity
 func unexpectedChanges(before, after []byte, p ValuePath) string {
 	bl := strings.Split(string(before), "\n")
 	al := strings.Split(string(after), "\n")
-	valueLine := -1
+	valueLine, valueEnd := -1, -1
 	var n yaml.Node
 	if yaml.Unmarshal(before, &n) == nil && len(n.Content) > 0 {
 		cur := n.Content[0]
@@ -1314,6 +1314,18 @@ func unexpectedChanges(before, after []byte, p ValuePath) string {
 		}
 		if cur != nil {
 			valueLine = cur.Line - 1
+			valueEnd = valueLine
+			if cur.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 && valueLine+1 < len(bl) {
+				// sv writes a block value as its header and one line of
+				// ciphertext; with keep chomping ("+") the empty lines
+				// after it are the value's too.
+				valueEnd = valueLine + 1
+				if strings.Contains(bl[valueLine], "+") {
+					for valueEnd+1 < len(bl) && strings.TrimSpace(bl[valueEnd+1]) == "" {
+						valueEnd++
+					}
+				}
+			}
 		}
 	}
 	if len(bl) != len(al) {
@@ -1329,12 +1341,15 @@ func unexpectedChanges(before, after []byte, p ValuePath) string {
 			return a == b
 		}
 		i := 0
-		for i < min(len(bl), len(al)) && (meta(bl[i], al[i]) || i == valueLine) {
+		for i < min(len(bl), len(al)) && meta(bl[i], al[i]) {
 			i++
 		}
 		j := 0
 		for j < min(len(bl), len(al))-i && meta(bl[len(bl)-1-j], al[len(al)-1-j]) {
 			j++
+		}
+		if valueLine >= 0 && i >= valueLine && len(bl)-j <= valueEnd+1 {
+			return "" // only the value's own lines changed
 		}
 		region := func(l []string) string {
 			r := l[i : len(l)-j]
@@ -1347,7 +1362,7 @@ func unexpectedChanges(before, after []byte, p ValuePath) string {
 			p, valueLine+1, len(bl), len(al), i+1, len(bl)-j, region(bl), region(al))
 	}
 	for i := range bl {
-		if bl[i] == al[i] || i == valueLine {
+		if bl[i] == al[i] || valueLine <= i && i <= valueEnd {
 			continue
 		}
 		tr := strings.TrimSpace(bl[i])
