@@ -28,7 +28,8 @@ type decrypted struct {
 
 // decryptFiles reads and decrypts files in parallel with one keyring,
 // calling emit for each in the order given. A file's failure is its own.
-func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, emit func(i int, d decrypted)) {
+// Each file is read in its format (as, or by extension: see formatOf).
+func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, as fileFormat, emit func(i int, d decrypted)) {
 	keys := serialKeys{kr}
 	parallel.Ordered(len(files), 0, func(i int) decrypted {
 		src, err := readInput(files[i])
@@ -36,7 +37,7 @@ func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, emit func(i
 			// readInput names the file already; as a fileErr it is named once.
 			return decrypted{err: fileError(files[i], errors.New(strings.TrimPrefix(err.Error(), files[i]+": ")))}
 		}
-		dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: keys, IgnoreMAC: ignoreMAC})
+		dec, err := decryptFile(files[i], src, keys, ignoreMAC, as)
 		if err != nil {
 			return decrypted{src: src, err: fileError(files[i], err)}
 		}
@@ -89,6 +90,10 @@ func decryptManyAction(c *cli.Context) error {
 	} else if out == "-" {
 		out = "" // standard output, as without --output
 	}
+	as, err := typeOverride(c)
+	if err != nil {
+		return err
+	}
 	kr, err := loadKeyring()
 	if err != nil {
 		return err
@@ -98,8 +103,11 @@ func decryptManyAction(c *cli.Context) error {
 	first := true
 	var lastByte byte = '\n'
 	inPlace := c.Bool("in-place")
-	decryptFiles(files, kr, c.Bool("ignore-mac"), func(i int, d decrypted) {
+	decryptFiles(files, kr, c.Bool("ignore-mac"), as, func(i int, d decrypted) {
 		file := files[i]
+		if d.err == nil {
+			d.err = checkOutputType(c, formatOf(file, d.src, as))
+		}
 		if d.err != nil {
 			probs.add(file, d.err)
 			return
@@ -195,7 +203,7 @@ func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
 	var vars []envVar
 	from := map[string]int{} // name -> index in vars
 	origin := map[string]string{}
-	decryptFiles(files, kr, false, func(i int, d decrypted) {
+	decryptFiles(files, kr, false, formatAuto, func(i int, d decrypted) {
 		file := files[i]
 		if d.err != nil {
 			probs.add(file, d.err)
@@ -204,7 +212,7 @@ func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
 		for _, w := range d.dec.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
 		}
-		vs, err := envVars(d.dec.Text, prefix)
+		vs, err := envVarsFor(file, d.src, d.dec.Text, prefix)
 		if err == nil {
 			err = checkProtected(vs, allowed)
 		}
