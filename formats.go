@@ -238,3 +238,52 @@ func extractFormat(f fileFormat, text []byte, path string) ([]byte, error) {
 	}
 	return extractValue(text, path)
 }
+
+// envVarsFor is exec-env's reading of a decrypted file: a dotenv file's
+// variables as dotenv loaders read them (see dotenv.Vars; --prefix is put
+// before each name, a later line wins over an earlier one), YAML and JSON
+// through envVars.
+func envVarsFor(file string, src, text []byte, prefix string) ([]envVar, error) {
+	switch formatOf(file, src, formatAuto) {
+	case formatDotenv:
+	case formatINI, formatBinary:
+		return nil, errors.New("exec-env reads YAML, JSON and dotenv files (use exec-file for this one)")
+	default:
+		return envVars(text, prefix)
+	}
+	vs, err := dotenv.Vars(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []envVar
+	at := map[string]int{}
+	for _, v := range vs {
+		name := prefix + v.Name
+		if !validEnvName(name) {
+			return nil, fmt.Errorf("line %d: %q is not a valid environment variable name", v.Line, name)
+		}
+		if strings.IndexByte(v.Value, 0) >= 0 {
+			return nil, fmt.Errorf("%s: the value contains a NUL byte, which an environment variable cannot hold", v.Name)
+		}
+		ev := envVar{name: name, value: v.Value, path: v.Name}
+		if i, ok := at[name]; ok {
+			out[i] = ev
+			continue
+		}
+		at[name] = len(out)
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+func validEnvName(s string) bool {
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}

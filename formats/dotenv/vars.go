@@ -1,0 +1,93 @@
+package dotenv
+
+import (
+	"errors"
+	"strings"
+)
+
+// Var is one variable of a plaintext dotenv file, read as the common
+// dotenv loaders (motdotla/dotenv, godotenv, python-dotenv) read it.
+type Var struct {
+	Name, Value string
+	Line        int
+}
+
+// Vars reads a plaintext dotenv file as a loader does: "export " and
+// blanks around the name are dropped; a double-quoted value may span lines
+// and has its \n, \r, \t, \" and \\ escapes read; a single-quoted value is
+// taken as it is; an unquoted value ends at " #" (an inline comment) and
+// loses surrounding blanks. ${VAR} references are not expanded. Errors name
+// lines, never values.
+func Vars(text []byte) ([]Var, error) {
+	entries, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []Var
+	for _, e := range entries {
+		if e.kind != kPair {
+			continue
+		}
+		name := strings.TrimSpace(e.key(text))
+		name = strings.TrimSpace(strings.TrimPrefix(name, "export "))
+		if name == "" {
+			return nil, &SyntaxError{e.line, "a value without a name"}
+		}
+		v, err := loaderValue(strings.TrimSuffix(e.value(text), "\r"))
+		if err != nil {
+			return nil, &SyntaxError{e.line, name + ": " + err.Error()}
+		}
+		out = append(out, Var{Name: name, Value: v, Line: e.line})
+	}
+	return out, nil
+}
+
+func loaderValue(raw string) (string, error) {
+	v := strings.TrimLeft(raw, " \t")
+	if v == "" {
+		return "", nil
+	}
+	switch v[0] {
+	case '"':
+		i := closing([]byte(v[1:]), '"')
+		if i < 0 {
+			return "", errors.New("a double quote is not closed")
+		}
+		body := v[1 : 1+i]
+		var b strings.Builder
+		for j := 0; j < len(body); j++ {
+			if body[j] != '\\' || j+1 == len(body) {
+				b.WriteByte(body[j])
+				continue
+			}
+			j++
+			switch body[j] {
+			case 'n':
+				b.WriteByte('\n')
+			case 'r':
+				b.WriteByte('\r')
+			case 't':
+				b.WriteByte('\t')
+			case '"', '\\':
+				b.WriteByte(body[j])
+			default:
+				b.WriteByte('\\')
+				b.WriteByte(body[j])
+			}
+		}
+		return strings.ReplaceAll(b.String(), "\r\n", "\n"), nil
+	case '\'':
+		i := strings.IndexByte(v[1:], '\'')
+		if i < 0 {
+			return "", errors.New("a single quote is not closed")
+		}
+		return strings.ReplaceAll(v[1:1+i], "\r\n", "\n"), nil
+	}
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = v[:i]
+	}
+	if i := strings.Index(v, "\t#"); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimRight(v, " \t"), nil
+}
