@@ -2,6 +2,7 @@ package yamlwalk
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/sv-secrets/sv/crypt"
 	"go.yaml.in/yaml/v3"
@@ -221,4 +222,13 @@ func (m *Metadata) validate(n int) error {
 		}
 	}
 	return nil
+}
+
+// safeTag is a tag for a message: tags are the file's markup, not values,
+// but a long or odd one is cut.
+func safeTag(t string) string {
+	if len(t) > 40 {
+		t = t[:40] + "…"
+	}
+	return strconv.Quote(t)
 }

@@ -31,7 +31,9 @@ func plaintext(n *yaml.Node) (typ string, pt []byte, err error) {
 	}
 	var v any
 	if err := n.Decode(&v); err != nil {
-		return "", nil, fmt.Errorf("cannot read value: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		// yaml.v3's message quotes the value ("cannot decode !!str
+		// `hunter2` as a !!int"): name the tag only.
+		return "", nil, fmt.Errorf("cannot read the value as its tag %s says", safeTag(n.ShortTag()))
 	}
 	switch v := v.(type) {
 	case nil:
