@@ -2,12 +2,14 @@
 // leaving it on disk: the text lives in a private temporary directory
 // (mode 0700, the file 0600, on /dev/shm where it exists, so on Linux it
 // never reaches a disk), and the directory is removed on every exit path —
-// normal return, error, and SIGINT, SIGTERM or SIGHUP.
+// normal return, error, and SIGINT, SIGTERM, SIGHUP or SIGQUIT. SIGKILL
+// cannot be caught: a directory it leaves behind is named after the dead
+// process and removed when the next session starts.
 //
 // Signals follow git's rules for editors. While the editor runs, SIGINT is
 // left to the editor: it shares the terminal, so a ^C reaches it too, and
 // editors such as vi use ^C themselves; if the editor dies of it, Run
-// reports that. SIGTERM and SIGHUP are passed on to the editor, the
+// reports that. SIGTERM, SIGHUP and SIGQUIT are passed on to the editor, the
 // directory is removed, and the process dies of the same signal, as it
 // would have without the handler. Outside the editor, all three remove the
 // directory and end the process the same way.
@@ -21,6 +23,8 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -55,7 +59,11 @@ func New(name string, content []byte) (*Session, error) {
 	if fi, err := os.Stat(ShmDir); err == nil && fi.IsDir() && writable(ShmDir) {
 		base = ShmDir
 	}
-	dir, err := os.MkdirTemp(base, "sv-edit-")
+	// The directory is named after the process, so that one left behind
+	// by a process that could not clean up (SIGKILL, a crash, a power
+	// cut on a disk-backed TMPDIR) is removed by the next session.
+	removeStale(base)
+	dir, err := os.MkdirTemp(base, dirPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, fmt.Errorf("creating a private temporary directory: %w", err)
 	}
@@ -183,6 +191,22 @@ func (s *Session) Close() error {
 	return s.remove()
 }
 
+// removeAll overwrites every regular file in the directory, then removes
+// it (a stale directory may hold the editor's swap files too).
+func (s *Session) removeAll() error {
+	entries, _ := os.ReadDir(s.dir)
+	for _, e := range entries {
+		p := filepath.Join(s.dir, e.Name())
+		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
+			if f, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
+				f.Write(make([]byte, fi.Size()))
+				f.Close()
+			}
+		}
+	}
+	return os.RemoveAll(s.dir)
+}
+
 func (s *Session) remove() error {
 	// Overwrite before unlinking, for temp dirs that are not in RAM.
 	if fi, err := os.Stat(s.path); err == nil && fi.Mode().IsRegular() {
@@ -199,7 +223,7 @@ func (s *Session) remove() error {
 
 func (s *Session) catchSignals() {
 	s.sigs = make(chan os.Signal, 4)
-	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
 		// A signal the process was started with ignored (nohup, a
 		// background job) stays ignored.
 		if !signal.Ignored(sig) {
@@ -260,4 +284,36 @@ func (s *Session) onSignal(sig os.Signal) bool {
 // nothing else (an error message, a file write) happens meanwhile.
 func (s *Session) waitForEnd() {
 	select {}
+}
+
+// dirPrefix starts the name of every session directory: sv-edit-PID-RANDOM.
+const dirPrefix = "sv-edit-"
+
+// removeStale removes the session directories in base that belong to this
+// user and to a process that no longer runs. It never fails: a directory
+// it cannot judge or remove stays.
+func removeStale(base string) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), dirPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidStr, _, ok := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		dir := filepath.Join(base, e.Name())
+		if !ownedByMe(dir) || processAlive(pid) {
+			continue
+		}
+		(&Session{dir: dir}).removeAll()
+	}
 }
