@@ -311,11 +311,15 @@ func (s *source) blockSpan(sp *span, n *yaml.Node, parentIndent int) error {
 	sp.end = sp.hdrEnd
 	pos := sp.hdrEnd + 1
 	var lines []string
+	// breaks[i] ends lines[i]: yaml.v3 keeps an LS or PS inside a block
+	// scalar as it is, and reads a line break for every other break.
+	var breaks []string
 	for pos <= len(s.b) && pos < len(s.b)+1 {
 		if pos >= len(s.b) {
 			break
 		}
-		le := s.lineEnd(pos)
+		le, next, brk := s.blockLineEnd(pos)
+		breaks = append(breaks, brk)
 		line := s.b[pos:contentEnd(s.b, pos, le)]
 		ind := 0
 		for ind < len(line) && line[ind] == ' ' {
@@ -342,13 +346,23 @@ func (s *source) blockSpan(sp *span, n *yaml.Node, parentIndent int) error {
 		if le >= len(s.b) {
 			break
 		}
-		pos = le + 1
+		pos = next
 	}
 	// Check the text against the decoded value.
+	if len(breaks) > len(lines) {
+		breaks = breaks[:len(lines)]
+	}
 	for len(lines) > 0 && lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	body := strings.Join(lines, "\n")
+	var bb strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			bb.WriteString(breaks[i-1])
+		}
+		bb.WriteString(l)
+	}
+	body := bb.String()
 	if n.Style&yaml.LiteralStyle != 0 {
 		ok := false
 		switch sp.chomp {
@@ -366,4 +380,25 @@ func (s *source) blockSpan(sp *span, n *yaml.Node, parentIndent int) error {
 		return fmt.Errorf("folded block text does not match its value")
 	}
 	return nil
+}
+
+// blockLineEnd returns where the line of a block scalar that starts at pos
+// ends (the offset of its break, or len(b)), where the next line starts,
+// and the text yaml.v3 reads for the break: a line break, or the LS or PS
+// character itself.
+func (s *source) blockLineEnd(pos int) (end, next int, brk string) {
+	le := s.lineEnd(pos)
+	if hasUnicodeBreaks(s.b[pos:le]) {
+		for i := pos; i < le; {
+			r, w := utf8.DecodeRune(s.b[i:])
+			switch r {
+			case 0x85:
+				return i, i + w, "\n"
+			case 0x2028, 0x2029:
+				return i, i + w, string(r)
+			}
+			i += w
+		}
+	}
+	return le, le + 1, "\n"
 }
