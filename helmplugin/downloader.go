@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sv-secrets/sv/formats/dotenv"
+	"github.com/sv-secrets/sv/formats/inifile"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -371,10 +373,11 @@ func underPrefix(p, prefix string) bool {
 // jsonMAC is how a SOPS JSON document carries its MAC.
 var jsonMAC = regexp.MustCompile(`"mac":\s*"ENC\[AES256_GCM,`)
 
-// LooksEncrypted reports whether src is a SOPS document (YAML, or JSON as
-// helm-secrets literals are), without verifying anything.
+// LooksEncrypted reports whether src is a SOPS document (YAML, JSON and
+// binary as helm-secrets literals are, dotenv, INI), without verifying
+// anything.
 func LooksEncrypted(src []byte) bool {
-	return yamlwalk.IsEncrypted(src) || jsonMAC.Match(src)
+	return yamlwalk.IsEncrypted(src) || jsonMAC.Match(src) || dotenv.IsEncrypted(src) || inifile.IsEncrypted(src)
 }
 
 // ReadURL returns the raw bytes of an http(s) or getter URL (or a local
