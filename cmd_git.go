@@ -88,6 +88,9 @@ func textconv(file string, mask bool) (out []byte, note string) {
 	if err != nil {
 		return nil, "cannot read the file: " + unwrapPathError(err).Error()
 	}
+	if f := formatOf(file, src, formatAuto); f != formatYAML {
+		return textconvOther(file, src, f)
+	}
 	if !yamlwalk.IsEncrypted(src) {
 		return src, ""
 	}

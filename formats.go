@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/binfile"
 	"github.com/sv-secrets/sv/formats/dotenv"
 	"github.com/sv-secrets/sv/formats/inifile"
@@ -286,4 +287,26 @@ func validEnvName(s string) bool {
 		}
 	}
 	return true
+}
+
+// textconvOther is textconv for JSON, dotenv, INI and binary files: the
+// plaintext for those who hold a key, the file as it is (its values are
+// ENC strings already) for the others.
+func textconvOther(file string, src []byte, f fileFormat) ([]byte, string) {
+	if f == formatBinary && !isBinaryEnvelope(src) || f != formatBinary && !encryptedAs(f, src) {
+		return src, ""
+	}
+	kr, err := loadKeyring()
+	if err != nil {
+		return src, "showing the encrypted file: cannot load keys: " + err.Error()
+	}
+	dec, err := decryptFormat(f, src, yamlwalk.DecryptOptions{Keys: kr})
+	if err != nil {
+		var nk *crypt.NoKeyError
+		if errors.As(err, &nk) {
+			return src, ""
+		}
+		return src, "showing the raw file: " + err.Error()
+	}
+	return dec.Text, ""
 }
