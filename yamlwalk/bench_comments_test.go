@@ -45,3 +45,38 @@ func BenchmarkDecryptComments(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkVerifyReadBack is what reading a decrypted 100k-leaf file back
+// costs (Decrypt does it when an edit can reach beyond its scalar: block
+// text, comment items, alias copies).
+func BenchmarkVerifyReadBack(b *testing.B) {
+	r, kr := testKeys(b)
+	benchSizes(b, func(b *testing.B, src []byte) {
+		res, err := Encrypt(src, EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		dec, err := Decrypt(res.Out, DecryptOptions{Keys: kr})
+		if err != nil {
+			b.Fatal(err)
+		}
+		g, err := Parse(dec.Text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var want []readBack
+		if err := g.walk(false, func(l *Leaf) error {
+			typ, pt, err := plaintext(l.Node)
+			want = append(want, readBack{path: l.Path, line: l.Node.Line, typ: typ, pt: pt})
+			return err
+		}); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for b.Loop() {
+			if err := verifyReadBack(dec.Text, want); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

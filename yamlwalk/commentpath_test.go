@@ -2,6 +2,7 @@ package yamlwalk
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 
@@ -30,6 +31,7 @@ func TestDerivedCommentPathsSops(t *testing.T) {
 				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
 			}
 			hits, misses := derivedCommentHits(t, enc, alice.keyring)
+			sameAsCommentOrder(t, enc)
 			t.Logf("%d comment(s) opened under the derived path, %d missed", hits, len(misses))
 			if len(misses) > 0 {
 				t.Errorf("comments that do not open under their derived path: %q", misses)
@@ -39,6 +41,7 @@ func TestDerivedCommentPathsSops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			sameAsCommentOrder(t, res.Out)
 			if _, misses := derivedCommentHits(t, res.Out, alice.keyring); len(misses) > 0 {
 				t.Errorf("sv encrypt: comments that do not open under their derived path: %q", misses)
 			}
@@ -91,4 +94,34 @@ func derivedCommentHits(t *testing.T, enc []byte, kr *crypt.Keyring) (int, []str
 		misses = append(misses, text[:min(len(text), 40)])
 	}
 	return hits, misses
+}
+
+// sameAsCommentOrder checks derivedCommentPaths against commentOrder, the
+// emulation of sops's store that encryption uses: the same path for every
+// encrypted comment commentOrder lists (and for the head comment of the
+// sops key, which it leaves out, the document's).
+func sameAsCommentOrder(t *testing.T, enc []byte) {
+	t.Helper()
+	f, _, err := parseEncrypted(enc, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := f.derivedCommentPaths()
+	want := map[string][]string{}
+	for _, ref := range f.commentOrder() {
+		if text, ok := strings.CutPrefix(ref.text, "#"); ok && strings.HasPrefix(text, encPrefix) {
+			want[text] = ref.keys
+		}
+	}
+	for text, keys := range want {
+		g, ok := got[text]
+		if !ok || strings.Join(g, "\x00") != strings.Join(keys, "\x00") || (g == nil) != (len(keys) == 0) && len(keys) > 0 {
+			t.Fatalf("%s: derived path %q, commentOrder %q", text, g, keys)
+		}
+	}
+	for text, keys := range got {
+		if _, ok := want[text]; !ok && keys != nil {
+			t.Fatalf("%s: derived path %q for a comment commentOrder does not list", text, keys)
+		}
+	}
 }
