@@ -77,3 +77,34 @@ func TestEditSIGQUIT(t *testing.T) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
 }
+
+// exec-file's private directory likewise: left by SIGKILL, removed by the
+// next exec-file.
+func TestExecFileSIGKILLLeftoverRemoved(t *testing.T) {
+	f := newSvFixture(t)
+	script := f.editor(t, "child.sh", `echo $$ > "$T/child.pid"; echo "$1" > "$T/started"; exec sleep 600`+"\n")
+	c := f.command("exec-file", "values.yaml", script, "{}")
+	done := start(t, c)
+	tmp := waitFile(t, filepath.Join(f.dir, "started"), done)
+	pid := waitFile(t, filepath.Join(f.dir, "child.pid"), done)
+	t.Cleanup(func() {
+		var n int
+		if _, err := fmt.Sscan(pid, &n); err == nil {
+			syscall.Kill(n, syscall.SIGKILL)
+		}
+	})
+	if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitExit(t, done)
+	if b, err := os.ReadFile(tmp); err != nil || !strings.Contains(string(b), "hunter2") {
+		t.Fatalf("expected SIGKILL to leave the plaintext behind: %q, %v", b, err)
+	}
+	next := f.command("exec-file", "values.yaml", "true", "{}")
+	if out, err := next.CombinedOutput(); err != nil {
+		t.Fatalf("sv exec-file: %v\n%s", err, out)
+	}
+	if _, err := os.Lstat(filepath.Dir(tmp)); !os.IsNotExist(err) {
+		t.Errorf("%s still exists (%v)", filepath.Dir(tmp), err)
+	}
+}

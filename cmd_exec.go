@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/sv-secrets/sv/editor"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
@@ -190,13 +191,17 @@ func execFileAction(c *cli.Context) error {
 
 // privateDir makes a 0700 directory, in memory (/dev/shm) when possible.
 func privateDir() (string, error) {
-	base := os.TempDir()
+	// Named after the process, so that a directory left by a SIGKILL is
+	// removed by the next exec-file (see editor.RemoveStale).
+	base, pattern := os.TempDir(), editor.ProcessPattern("sv-exec-")
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if d, err := os.MkdirTemp("/dev/shm", "sv-exec-"); err == nil {
+		editor.RemoveStale("/dev/shm", "sv-exec-")
+		if d, err := os.MkdirTemp("/dev/shm", pattern); err == nil {
 			return d, nil
 		}
 	}
-	d, err := os.MkdirTemp(base, "sv-exec-")
+	editor.RemoveStale(base, "sv-exec-")
+	d, err := os.MkdirTemp(base, pattern)
 	if err != nil {
 		return "", fmt.Errorf("creating a private directory: %w", err)
 	}

@@ -62,8 +62,8 @@ func New(name string, content []byte) (*Session, error) {
 	// The directory is named after the process, so that one left behind
 	// by a process that could not clean up (SIGKILL, a crash, a power
 	// cut on a disk-backed TMPDIR) is removed by the next session.
-	removeStale(base)
-	dir, err := os.MkdirTemp(base, dirPrefix+strconv.Itoa(os.Getpid())+"-")
+	RemoveStale(base, dirPrefix)
+	dir, err := os.MkdirTemp(base, ProcessPattern(dirPrefix))
 	if err != nil {
 		return nil, fmt.Errorf("creating a private temporary directory: %w", err)
 	}
@@ -289,10 +289,17 @@ func (s *Session) waitForEnd() {
 // dirPrefix starts the name of every session directory: sv-edit-PID-RANDOM.
 const dirPrefix = "sv-edit-"
 
-// removeStale removes the session directories in base that belong to this
-// user and to a process that no longer runs. It never fails: a directory
-// it cannot judge or remove stays.
-func removeStale(base string) {
+// ProcessPattern is the os.MkdirTemp pattern of a private directory named
+// after this process: prefix, the process id, a dash, then random.
+func ProcessPattern(prefix string) string {
+	return prefix + strconv.Itoa(os.Getpid()) + "-"
+}
+
+// RemoveStale removes the directories in base named by ProcessPattern(prefix)
+// that belong to this user and to a process that no longer runs (killed by
+// SIGKILL before it could remove them), overwriting their files first. It
+// never fails: a directory it cannot judge or remove stays.
+func RemoveStale(base, prefix string) {
 	if base == "" {
 		base = os.TempDir()
 	}
@@ -301,7 +308,7 @@ func removeStale(base string) {
 		return
 	}
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), dirPrefix)
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
 		if !ok || !e.IsDir() {
 			continue
 		}
