@@ -2,8 +2,8 @@ package yamlwalk
 
 import (
 	"os"
-	"strings"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sv-secrets/sv/crypt"
