@@ -155,7 +155,11 @@ func (e *missingError) Is(t error) bool {
 
 // read returns the bytes of a local file or URL, bounded by MaxSize.
 func (d *Downloader) read(loc string) ([]byte, error) {
-	switch scheme := LocationScheme(loc); scheme {
+	scheme := LocationScheme(loc)
+	if scheme != "" && d.Settings.DenyRemote {
+		return nil, fmt.Errorf("%s: remote values are not allowed here (SV_HELM_ALLOW_REMOTE)", RedactURL(loc))
+	}
+	switch scheme {
 	case "":
 		return d.Settings.ReadLocal(loc)
 	case "http", "https":

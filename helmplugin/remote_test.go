@@ -135,6 +135,11 @@ func TestDownloaderHTTP(t *testing.T) {
 			t.Errorf("Fetch(%s) error shows the password: %v", href, err)
 		}
 	}
+	d.Settings.DenyRemote = true
+	if _, err := d.Fetch("secrets://" + srv.URL + "/plain.yaml"); err == nil || !strings.Contains(err.Error(), "remote values are not allowed here (SV_HELM_ALLOW_REMOTE)") {
+		t.Errorf("DenyRemote: %v", err)
+	}
+	d.Settings.DenyRemote = false
 	d.Settings.URLExpansion = true
 	if got, err := d.Fetch("secrets://http://u:${PW}@" + host + "/auth.yaml"); err != nil || string(got) != "a: auth\n" {
 		t.Errorf("expanded: %q, %v", got, err)

@@ -38,6 +38,11 @@ type Settings struct {
 	HTTPTimeout time.Duration
 	// MaxSize is the largest input read, in bytes.
 	MaxSize int64
+	// DenyRemote: SV_HELM_ALLOW_REMOTE set to anything but "true"; URLs
+	// inside secrets:// (http(s), getter schemes) are refused, so an
+	// Application author cannot make a shared repo server fetch from its
+	// network (cloud metadata endpoints, internal services).
+	DenyRemote bool
 }
 
 // Boolean variables fail closed: only the exact value helm-secrets
@@ -64,6 +69,7 @@ func SettingsFromEnv(getenv func(string) string) (Settings, error) {
 		SkipDecrypt:   envFlag(getenv, "HELM_SECRETS_SKIP_DECRYPT", false),
 		HTTPTimeout:   DefaultHTTPTimeout,
 		MaxSize:       DefaultMaxSize,
+		DenyRemote:    !envFlag(getenv, "SV_HELM_ALLOW_REMOTE", true),
 	}
 	for _, name := range []string{"HELM_SECRETS_BACKEND", "HELM_SECRETS_DRIVER"} {
 		if err := CheckBackend(getenv(name), name); err != nil {

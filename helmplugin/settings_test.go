@@ -43,6 +43,12 @@ func TestSettingsFromEnv(t *testing.T) {
 	if !s.IgnoreMissing || !s.URLExpansion || s.SkipDecrypt || !s.Backend.IgnoreMAC || s.Backend.Config != "my dir/.sops.yaml" || s.HTTPTimeout != 2*time.Second || s.MaxSize != DefaultMaxSize {
 		t.Errorf("settings = %+v", s)
 	}
+	if s.DenyRemote {
+		t.Error("remote denied by default")
+	}
+	if s, _ := SettingsFromEnv(envOf(map[string]string{"SV_HELM_ALLOW_REMOTE": "0"})); !s.DenyRemote {
+		t.Error("SV_HELM_ALLOW_REMOTE=0 allows")
+	}
 	if s, _ := SettingsFromEnv(envOf(map[string]string{"HELM_SECRETS_IGNORE_MISSING_VALUES": "1"})); s.IgnoreMissing {
 		t.Error("IGNORE_MISSING_VALUES=1 turned it on")
 	}
