@@ -115,6 +115,7 @@ func decryptManyAction(c *cli.Context) error {
 		for _, w := range d.dec.Warnings {
 			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
 		}
+		warnRecipientDrift(stderr, file, d.dec.Metadata)
 		var err error
 		switch {
 		case inPlace:
