@@ -49,6 +49,8 @@ func hintsFor(err error) []string {
 		nk  *crypt.NoKeyError
 		mac *yamlwalk.MACError
 		nr  *sopsconfig.ErrNoRule
+		md  *yamlwalk.MetadataError
+		le  *yamlwalk.LimitError
 	)
 	switch {
 	case errors.As(err, &ue):
@@ -66,6 +68,10 @@ func hintsFor(err error) []string {
 		hints = append(hints, "add a creation rule with a path_regex matching this file, or pass --age")
 	case errors.Is(err, sopsconfig.ErrNotFound):
 		hints = append(hints, "pass --age RECIPIENT, set SOPS_AGE_RECIPIENTS, or create .sops.yaml with creation_rules")
+	case errors.As(err, &md) && he == nil:
+		hints = append(hints, "sops and sv never write such a sops block: if the file is encrypted, its block was changed by hand or by someone without the key; compare it with the history (git log -p FILE)")
+	case errors.As(err, &le):
+		hints = append(hints, "sv refuses files that would make it (and every other reader) do unbounded work; no real values file needs this")
 	}
 	return hints
 }
