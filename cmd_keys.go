@@ -218,7 +218,7 @@ func readTreeFile(f keyFile) treeFile {
 	if err != nil {
 		return treeFile{counted: true, err: err}
 	}
-	if !yamlwalk.IsEncrypted(src) {
+	if !encryptedFile(f.path, src) {
 		if f.explicit {
 			return treeFile{counted: true, err: yamlwalk.ErrNotEncrypted}
 		}
@@ -422,7 +422,7 @@ func updatekeysAction(c *cli.Context) error {
 // planKeys compares a file's recipients with its rule's; nil means the file
 // is up to date.
 func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error) {
-	info, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+	info, err := inspectFile(file, src, yamlwalk.Rules{})
 	if err != nil {
 		return nil, err
 	}
@@ -468,6 +468,9 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 // applyKeys opens the file's data key and writes it back wrapped for the
 // plan's recipients, values untouched.
 func applyKeys(p *keyPlan, keys yamlwalk.KeySource) error {
+	if f := formatOf(p.file, p.src, formatAuto); f != formatYAML {
+		return applyKeysOther(p, keys, f)
+	}
 	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: keys})
 	if err != nil {
 		return err
@@ -617,7 +620,7 @@ func rotateAction(c *cli.Context) error {
 // rotateFile rotates one file, writing its warnings to w and marking in
 // removed the --rm-age recipients it had.
 func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
-	dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: keys})
+	dec, err := decryptFile(file, src, keys, false, formatAuto)
 	if err != nil {
 		return nil, err
 	}
@@ -670,6 +673,18 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 	thresh := 0
 	if len(parsed) > 1 {
 		thresh = meta.ShamirThreshold
+	}
+	if f := formatOf(file, src, formatAuto); f != formatYAML {
+		res, err := reencryptOther(f, src, dec, parsed, thresh)
+		if err != nil {
+			return nil, err
+		}
+		reportResult(w, file, res)
+		if err := replaceFile(file, src, res.Out); err != nil {
+			return nil, err
+		}
+		listRecipients(w, file, groups)
+		return res, nil
 	}
 	// The new data key is made here rather than inside Encrypt so the
 	// result can be checked with it: no second unwrap (a second touch of a
@@ -825,7 +840,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 	} else {
 		ruleErr = sopsconfig.ErrNotFound
 	}
-	encrypted := yamlwalk.IsEncrypted(src)
+	encrypted := encryptedFile(f.path, src)
 	if !encrypted && !f.explicit && (rule == nil || rule.PathRegex == "") {
 		return st, false
 	}
@@ -838,7 +853,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 			MACOnlyEncrypted: rule.MACOnlyEncrypted,
 		}
 	}
-	info, err := yamlwalk.Inspect(src, rules)
+	info, err := inspectFile(f.path, src, rules)
 	if err != nil {
 		st.Error = err.Error()
 		return st, true

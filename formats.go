@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/binfile"
@@ -309,4 +310,101 @@ func textconvOther(file string, src []byte, f fileFormat) ([]byte, string) {
 		return src, "showing the raw file: " + err.Error()
 	}
 	return dec.Text, ""
+}
+
+// encryptedFile reports whether src, read from file, is a sops file of
+// its format.
+func encryptedFile(file string, src []byte) bool {
+	f := formatOf(file, src, formatAuto)
+	if f == formatBinary {
+		return isBinaryEnvelope(src)
+	}
+	return encryptedAs(f, src)
+}
+
+// inspectFile is yamlwalk.Inspect for a file of any format (status,
+// updatekeys).
+func inspectFile(file string, src []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
+	switch formatOf(file, src, formatAuto) {
+	case formatJSON:
+		return jsonfile.Inspect(src, rules)
+	case formatDotenv:
+		return dotenv.Inspect(src, rules)
+	case formatINI:
+		return inifile.Inspect(src, rules)
+	case formatBinary:
+		if !isBinaryEnvelope(src) {
+			return &yamlwalk.Info{}, nil
+		}
+		return binfile.Inspect(src)
+	}
+	return yamlwalk.Inspect(src, rules)
+}
+
+// applyKeysOther is updatekeys's applyKeys for JSON, dotenv, INI and binary
+// files: the data key wrapped for the plan's recipients in a new metadata
+// block, values, MAC and lastmodified untouched, checked by decrypting the
+// result with the same data key.
+func applyKeysOther(p *keyPlan, keys yamlwalk.KeySource, f fileFormat) error {
+	dec, err := decryptFormat(f, p.src, yamlwalk.DecryptOptions{Keys: keys})
+	if err != nil {
+		return err
+	}
+	groups, err := wrapKeyGroups(dec.Key, p.target, p.thresh)
+	if err != nil {
+		return err
+	}
+	m := *p.meta
+	m.KeyGroups, m.Grouped, m.ShamirThreshold = groups, len(groups) > 1, p.thresh
+	if f == formatBinary {
+		m.Rules = yamlwalk.Rules{} // sops writes none for a binary file
+	}
+	var out []byte
+	switch f {
+	case formatJSON:
+		out, err = jsonfile.ReplaceMetadata(p.src, &m)
+	case formatDotenv:
+		out, err = dotenv.ReplaceMetadata(p.src, &m)
+	case formatINI:
+		out, err = inifile.ReplaceMetadata(p.src, &m)
+	case formatBinary:
+		out, err = binfile.ReplaceMetadata(p.src, &m)
+	default:
+		return fmt.Errorf("updatekeys: unexpected format %s", f)
+	}
+	if err != nil {
+		return err
+	}
+	back, err := decryptFormat(f, out, yamlwalk.DecryptOptions{Keys: fixedKey(dec.Key)})
+	if err != nil {
+		return fmt.Errorf("the rewritten file does not decrypt; nothing written (please report this): %w", err)
+	}
+	if !bytes.Equal(back.Text, dec.Text) || back.Metadata.MAC != p.meta.MAC || back.Metadata.LastModified != p.meta.LastModified {
+		return errors.New("the rewritten file changed values or its mac; nothing written (please report this)")
+	}
+	return replaceFile(p.file, p.src, out)
+}
+
+// reencryptOther is rotate for JSON, dotenv, INI and binary files: the
+// plaintext encrypted again, under a new data key, for groups, with the
+// file's rules; Encrypt checks its own output.
+func reencryptOther(f fileFormat, src []byte, dec *yamlwalk.Decrypted, groups [][]crypt.Recipient, thresh int) (*yamlwalk.Result, error) {
+	rules := dec.Metadata.Rules
+	if f == formatBinary {
+		rules = yamlwalk.Rules{}
+	}
+	opt := yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: thresh, Now: time.Now(),
+		EncryptComments: commentsEncrypted(src)}
+	// Wrapping touches the recipients' keys (plugins, hardware): one file
+	// at a time, as wrapKeyGroups does.
+	keyLock.Lock()
+	defer keyLock.Unlock()
+	res, err := encryptFormat(f, dec.Text, opt)
+	if err != nil {
+		return nil, err
+	}
+	if f == formatINI {
+		res.Warnings = nil // the plaintext is in the INI layout already
+	}
+	return res, nil
 }

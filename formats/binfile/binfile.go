@@ -241,3 +241,29 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 	}
 	return &yamlwalk.Decrypted{Text: pt, Metadata: meta, Key: key}, nil
 }
+
+// Inspect describes the one value of a binary file.
+func Inspect(b []byte) (*yamlwalk.Info, error) {
+	data, meta, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	li := yamlwalk.LeafInfo{Path: dataKey, Keys: []string{dataKey}, Empty: data == "", ShouldEncrypt: true}
+	if crypt.IsENC(data) {
+		li.Encrypted, li.Ciphertext = true, data
+	}
+	return &yamlwalk.Info{Metadata: meta, Leaves: []yamlwalk.LeafInfo{li}}, nil
+}
+
+// ReplaceMetadata writes the file again with m as its sops object.
+func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
+	data, _, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := sopsfile.MetadataTree(m)
+	if err != nil {
+		return nil, err
+	}
+	return Render(sopsfile.Object{{Key: dataKey, Value: data}, {Key: "sops", Value: tree}})
+}

@@ -364,3 +364,64 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 	}
 	return out, nil
 }
+
+// Inspect lists a file's values and whether each is encrypted, with the
+// file's own rules, or rules for a file without metadata.
+func Inspect(b []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
+	all, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	secs, meta, err := metadataOf(all)
+	if err != nil {
+		return nil, err
+	}
+	if meta != nil {
+		rules = meta.Rules
+	} else if err := rules.Compile(); err != nil {
+		return nil, err
+	}
+	info := &yamlwalk.Info{Metadata: meta}
+	for _, s := range secs {
+		var stack []string
+		for _, it := range s.items {
+			if it.comment {
+				stack = append(stack, it.value)
+				continue
+			}
+			keys := []string{s.name, it.key}
+			li := yamlwalk.LeafInfo{Path: path(s.name, it.key), Keys: keys, Empty: it.value == "", ShouldEncrypt: rules.ShouldEncrypt(keys, stack)}
+			stack = nil
+			if crypt.IsENC(it.value) && li.ShouldEncrypt {
+				li.Encrypted, li.Ciphertext = true, it.value
+			}
+			info.Leaves = append(info.Leaves, li)
+		}
+	}
+	return info, nil
+}
+
+// ReplaceMetadata writes the file again with m as its [sops] section;
+// values and comments are untouched.
+func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
+	all, err := load(b)
+	if err != nil {
+		return nil, err
+	}
+	secs, meta, err := metadataOf(all)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	tree, err := sopsfile.MetadataTree(m)
+	if err != nil {
+		return nil, err
+	}
+	ms := section{name: "sops"}
+	for _, kv := range sopsfile.Flatten(tree, "") {
+		ms.items = append(ms.items, item{key: kv.Key, value: strings.ReplaceAll(kv.Value, "\n", `\n`)})
+	}
+	return emit(append(secs, ms))
+}
