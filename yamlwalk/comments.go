@@ -170,16 +170,19 @@ func (f *File) allScalarSpans() ([][2]int, error) {
 
 // encryptComments encrypts every plaintext comment the rules select, as
 // sops would, and returns the edits.
-// Unchanged comments keep their ciphertext when stash has it.
-// A comment that was a sequence item (sops writes the comments of a list as
-// "- ENC[…]" items; item reports those) becomes that item again.
-func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item func(aad, typ string, pt []byte) bool) ([]edit, error) {
+//
+// prev, if set, says how the comments of the file this text was decrypted
+// from were encrypted (see Decrypted.commentsByText): the k-th comment with
+// a given text keeps the k-th such comment's ciphertext, and is written as
+// a sequence item again if it was one and still sits at an item's place.
+func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, prev func(pt []byte) []commentRec) ([]edit, error) {
 	tokens, err := f.commentTokens()
 	if err != nil {
 		return nil, err
 	}
 	var edits []edit
 	dropped := map[int]bool{}
+	seen := map[string]int{}
 	ti := 0
 	for _, ref := range f.commentOrder() {
 		j := ti
@@ -199,17 +202,22 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 			continue
 		}
 		aad := crypt.AAD(ref.keys)
-		enc := ""
-		if stash != nil {
-			enc = stash(aad, crypt.TypeComment, pt)
-		}
-		if item != nil && item(aad, crypt.TypeComment, pt) && f.atItemColumn(tok.off) {
-			if enc == "" {
-				var err error
-				if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
-					return nil, err
-				}
+		var rec commentRec
+		if prev != nil {
+			k := seen[string(pt)]
+			seen[string(pt)]++
+			if recs := prev(pt); k < len(recs) {
+				rec = recs[k]
 			}
+		}
+		enc := rec.enc
+		if enc == "" {
+			var err error
+			if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
+				return nil, err
+			}
+		}
+		if rec.item && f.atItemColumn(tok.off) {
 			edits = append(edits, edit{tok.off, tok.end, "- " + enc})
 			if start, end, ok := f.emptyListAfter(tok.end); ok && !dropped[start] {
 				// The "[]" decryption wrote after a list's comment items:
@@ -218,12 +226,6 @@ func (f *File) encryptComments(c *crypt.Cipher, rules *Rules, stash Stash, item 
 				edits = append(edits, edit{start, end, ""})
 			}
 			continue
-		}
-		if enc == "" {
-			var err error
-			if enc, err = c.Encrypt(pt, crypt.TypeComment, aad, nil); err != nil {
-				return nil, err
-			}
 		}
 		edits = append(edits, edit{tok.off, tok.end, "#" + enc})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -29,10 +30,11 @@ type Decrypted struct {
 	// stash lists each encrypted value's AAD, type, plaintext and
 	// ciphertext; values indexes it, built on first use (most decryptions
 	// never re-encrypt).
-	stash  []stashEntry
-	values  map[string][]string
-	plain   map[string]bool
-	layouts map[string]stashEntry
+	stash    []stashEntry
+	values   map[string][]string
+	plain    map[string]bool
+	layouts  map[string]stashEntry
+	comments map[string][]commentRec
 }
 
 type stashEntry struct {
@@ -48,6 +50,7 @@ type stashEntry struct {
 	// that keeps the ciphertext keeps this text.
 	layout string
 	col    int
+	off    int // where the value or comment was in the file
 }
 
 // valueMap maps stashKey(aad, typ, pt) to the ciphertexts of the values
@@ -114,6 +117,34 @@ func (d *Decrypted) WithKey(key []byte, meta *Metadata) *Decrypted {
 		out.stash[i] = e
 	}
 	return out
+}
+
+// commentRec is how one comment of a file was encrypted.
+type commentRec struct {
+	enc  string // its ciphertext ("" once rekeyed)
+	item bool   // written as a sequence item ("- ENC[…]"), as sops does in lists
+}
+
+// commentsByText returns how this file's comments with text pt were
+// encrypted, in document order: a rewrite gives the k-th such comment the
+// k-th ciphertext and form. (The path sv derives for a comment need not be
+// the one sops bound it to; decryption tries the paths around a comment,
+// so the ciphertext sops made still decrypts where it stands.)
+func (d *Decrypted) commentsByText(pt []byte) []commentRec {
+	if d.comments == nil {
+		var cs []stashEntry
+		for _, e := range d.stash {
+			if e.typ == crypt.TypeComment {
+				cs = append(cs, e)
+			}
+		}
+		sort.SliceStable(cs, func(i, j int) bool { return cs[i].off < cs[j].off })
+		d.comments = map[string][]commentRec{}
+		for _, e := range cs {
+			d.comments[string(e.pt)] = append(d.comments[string(e.pt)], commentRec{e.enc, e.plain})
+		}
+	}
+	return d.comments[string(pt)]
 }
 
 // layoutOf returns the text and column of the ENC scalar that holds enc,
@@ -233,7 +264,7 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 		if err != nil {
 			return &ValueError{Path: l.Path, Line: n.Line, Err: errors.New("cannot locate the value's text")}
 		}
-		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n"), plainENC, f.layout(sp), sp.start - f.src.lineStart(sp.start)})
+		out.stash = append(out.stash, stashEntry{aad, typ, pt, strings.TrimRight(enc, "\r\n"), plainENC, f.layout(sp), sp.start - f.src.lineStart(sp.start), sp.start})
 		if typ == crypt.TypeComment {
 			// sops writes comments inside sequences as items.
 			if !l.InSeq {
@@ -588,7 +619,7 @@ func (f *File) decryptComments(c *crypt.Cipher, taken []edit, out *Decrypted) ([
 			// sops keeps such comments as they are, with a warning.
 			continue
 		}
-		out.stash = append(out.stash, stashEntry{aad: aad, typ: crypt.TypeComment, pt: pt, enc: real})
+		out.stash = append(out.stash, stashEntry{aad: aad, typ: crypt.TypeComment, pt: pt, enc: real, off: at})
 		edits = append(edits, edit{at, at + 1 + len(enc), "#" + string(pt)})
 	}
 	return edits, nil

@@ -112,6 +112,9 @@ type EncryptOptions struct {
 	groups   *Metadata
 	plainENC func(aad, typ string, pt []byte) bool
 	layoutOf func(enc string) (layout string, col int, ok bool)
+	// prevComments says how the previous version's comments were
+	// encrypted (see encryptComments).
+	prevComments func(pt []byte) []commentRec
 }
 
 // Result is the outcome of Encrypt.
@@ -401,7 +404,7 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 	f.aliases = left
 	res.Warnings = f.aliasWarnings(states)
 	if opt.EncryptComments || meta != nil && f.hasEncryptedComments() {
-		ce, err := f.encryptComments(c, &rules, opt.Stash, opt.plainENC)
+		ce, err := f.encryptComments(c, &rules, opt.prevComments)
 		if err != nil {
 			return nil, err
 		}

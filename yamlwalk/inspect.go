@@ -131,6 +131,7 @@ func Reencrypt(plaintext []byte, prev *Decrypted, opt EncryptOptions) (*Result, 
 	opt.Stash = prev.Stash()
 	opt.plainENC = prev.plainENC
 	opt.layoutOf = prev.layoutOf
+	opt.prevComments = prev.commentsByText
 	opt.dataKey = prev.Key
 	opt.groups = prev.Metadata
 	return Encrypt(plaintext, opt)
