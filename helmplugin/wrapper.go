@@ -205,11 +205,25 @@ func rewriteFile(arg string, opt RewriteOptions) (string, error) {
 
 // toURL builds secrets://rest and makes sure Helm's url.Parse sees the
 // secrets scheme in it; a relative path that is not a valid URL host (a
-// colon, a space) is made absolute, where it becomes the URL's path.
+// colon, a space) gets a "./" (or, failing that, is made absolute), so it
+// becomes the URL's path.
 func toURL(rest, path string, opt RewriteOptions) (string, error) {
 	u := SchemeSecrets + "://" + rest
 	if parsesAsSecrets(u) {
 		return u, nil
+	}
+	// "./" makes "." the URL's host and the rest its path, where spaces
+	// and colons parse; the downloader still reads the same relative path
+	// (and an absolute one would trip HELM_SECRETS_VALUES_ALLOW_ABSOLUTE_PATH).
+	if !isAbsolute(path) {
+		p, optional := strings.CutPrefix(rest, "?")
+		q := ""
+		if optional {
+			q = "?"
+		}
+		if u := SchemeSecrets + "://" + q + "./" + p; parsesAsSecrets(u) {
+			return u, nil
+		}
 	}
 	abs, err := opt.Abs(path)
 	if err == nil {
