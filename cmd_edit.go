@@ -93,7 +93,7 @@ func editAction(c *cli.Context) error {
 	src, err = os.ReadFile(file)
 	switch {
 	case err == nil:
-		if !yamlwalk.IsEncrypted(src) {
+		if !encryptedFile(file, src) {
 			return withHint(fileError(file, yamlwalk.ErrNotEncrypted), "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
 		}
 		if dec, err = decryptBytes(file, src, c.Bool("ignore-mac")); err != nil {
@@ -142,9 +142,9 @@ func editAction(c *cli.Context) error {
 		var res *yamlwalk.Result
 		if newFile {
 			create.Now = time.Now()
-			res, err = yamlwalk.Encrypt(edited, create)
+			res, err = encryptFormat(formatOf(file, edited, formatAuto), edited, create)
 		} else {
-			res, err = yamlwalk.Reencrypt(edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
+			res, err = reencryptFile(file, src, edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 		}
 		if err != nil {
 			if isContentError(err) && isTerminalReader(c.App.Reader) {
@@ -441,6 +441,9 @@ func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, e
 	src, err := readInput(file)
 	if err != nil {
 		return err
+	}
+	if f := formatOf(file, src, formatAuto); f != formatYAML {
+		return withHint(fileError(file, fmt.Errorf("sv set and unset change YAML files, not %s files", f)), "edit it with 'sv edit "+file+"'")
 	}
 	if !yamlwalk.IsEncrypted(src) {
 		return fileError(file, yamlwalk.ErrNotEncrypted)

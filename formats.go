@@ -408,3 +408,20 @@ func reencryptOther(f fileFormat, src []byte, dec *yamlwalk.Decrypted, groups []
 	}
 	return res, nil
 }
+
+// reencryptFile encrypts plain, the edited plaintext of the encrypted file
+// src (opened as dec), under the same data key and metadata; unchanged
+// values keep their ciphertext (sv edit).
+func reencryptFile(file string, src, plain []byte, dec *yamlwalk.Decrypted, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	switch formatOf(file, src, formatAuto) {
+	case formatJSON:
+		return jsonfile.Reencrypt(src, plain, dec.Key, opt)
+	case formatDotenv:
+		return dotenv.Reencrypt(src, plain, dec.Key, opt)
+	case formatINI:
+		return inifile.Reencrypt(src, plain, dec.Key, opt)
+	case formatBinary:
+		return binfile.Reencrypt(src, plain, dec.Key, opt)
+	}
+	return yamlwalk.Reencrypt(plain, dec, opt)
+}

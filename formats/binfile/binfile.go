@@ -23,15 +23,39 @@ const dataKey = "data"
 // Encrypt wraps b in sops's binary envelope. An input that is already an
 // encrypted binary envelope is refused: decrypt it first.
 func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	return encrypt(b, opt, nil)
+}
+
+// Reencrypt encrypts plain, the edited contents of the encrypted binary
+// file src whose data key is key, under the same key and metadata; an
+// unchanged file keeps its ciphertext.
+func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	data, meta, err := load(src)
+	if err != nil {
+		return nil, err
+	}
+	r := &sopsfile.Reuse{Key: key, Meta: meta}
+	if c, err := crypt.NewCipher(key); err == nil && crypt.IsENC(data) {
+		if pt, typ, err := c.Decrypt(data, crypt.AAD([]string{dataKey})); err == nil {
+			r.Remember(crypt.AAD([]string{dataKey}), typ, pt, data)
+		}
+	}
+	return encrypt(plain, opt, r)
+}
+
+func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
 	// As sops does: the one value is always encrypted, selection rules and
 	// mac_only_encrypted are ignored and none is written.
 	var warnings []string
-	if opt.Rules != (yamlwalk.Rules{UnencryptedSuffix: opt.Rules.UnencryptedSuffix}) || opt.Rules.UnencryptedSuffix != "" && opt.Rules.UnencryptedSuffix != yamlwalk.DefaultUnencryptedSuffix {
+	if reuse == nil && (opt.Rules != (yamlwalk.Rules{UnencryptedSuffix: opt.Rules.UnencryptedSuffix}) || opt.Rules.UnencryptedSuffix != "" && opt.Rules.UnencryptedSuffix != yamlwalk.DefaultUnencryptedSuffix) {
 		warnings = append(warnings, "selection rules and mac_only_encrypted do not apply to a binary file (its one value is always encrypted); ignored, as sops does")
 	}
 	opt.Rules = yamlwalk.Rules{}
-	key, _, err := sopsfile.DataKey(nil, &opt)
-	if err != nil {
+	var key []byte
+	var err error
+	if reuse != nil {
+		key = reuse.Key
+	} else if key, _, err = sopsfile.DataKey(nil, &opt); err != nil {
 		return nil, err
 	}
 	rules := yamlwalk.Rules{}
@@ -43,16 +67,21 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 	mac.Add(b)
 	enc := ""
 	if len(b) > 0 {
-		if enc, err = c.Encrypt(b, crypt.TypeStr, crypt.AAD([]string{dataKey}), nil); err != nil {
-			return nil, err
+		if enc = reuse.Lookup(crypt.AAD([]string{dataKey}), crypt.TypeStr, b); enc == "" {
+			if enc, err = c.Encrypt(b, crypt.TypeStr, crypt.AAD([]string{dataKey}), nil); err != nil {
+				return nil, err
+			}
 		}
 	}
 	lastMod, macEnc, err := sopsfile.SealMAC(c, mac.Sum(), opt.Now)
 	if err != nil {
 		return nil, err
 	}
-	m, err := sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc)
-	if err != nil {
+	var m *yamlwalk.Metadata
+	if reuse != nil {
+		m = reuse.Metadata(lastMod, macEnc)
+		m.Rules = rules
+	} else if m, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
 		return nil, err
 	}
 	tree, err := sopsfile.MetadataTree(m)

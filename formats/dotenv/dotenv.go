@@ -249,6 +249,65 @@ type value struct {
 // ciphertexts stay byte-identical, and the MAC is checked before and
 // recomputed after. opt.Stash does not apply.
 func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	return encrypt(b, opt, nil)
+}
+
+// Reencrypt encrypts plain, the edited plaintext of the encrypted file src
+// whose data key is key, under the same key and metadata; values that did
+// not change keep their ciphertext.
+func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	entries, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	meta, err := metadataOf(src, entries)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &sopsfile.Reuse{Key: key, Meta: meta}
+	for _, e := range entries {
+		if e.kind != kPair || strings.HasPrefix(e.key(src), sopsPrefix) {
+			continue
+		}
+		enc, rest := splitENC(e.value(src))
+		if !crypt.IsENC(enc) {
+			continue
+		}
+		aad := crypt.AAD([]string{e.key(src)})
+		if pt, typ, err := c.Decrypt(enc, aad); err == nil {
+			r.Remember(aad, stashKind(typ, strings.HasPrefix(rest, Multiline)), pt, enc)
+		}
+	}
+	if opt.EncryptComments = opt.EncryptComments || hasEncryptedComments(src, entries); opt.EncryptComments {
+		for _, e := range entries {
+			if e.kind != kComment {
+				continue
+			}
+			if text := string(src[e.start+1 : e.end]); crypt.IsENC(text) {
+				if pt, typ, err := c.Decrypt(text, crypt.AAD(nil)); err == nil {
+					r.Remember(crypt.AAD(nil), typ, pt, text)
+				}
+			}
+		}
+	}
+	return encrypt(plain, opt, r)
+}
+
+func stashKind(typ string, multi bool) string {
+	if multi {
+		return typ + "/multiline"
+	}
+	return typ
+}
+
+func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
 	entries, err := parse(b)
 	if err != nil {
 		return nil, err
@@ -257,8 +316,14 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, rules, err := sopsfile.DataKey(meta, &opt)
-	if err != nil {
+	var key []byte
+	var rules yamlwalk.Rules
+	if reuse != nil {
+		if meta != nil {
+			return nil, errors.New("the edited text has sops_ lines of its own")
+		}
+		key, rules = reuse.Key, reuse.Meta.Rules
+	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
 		return nil, err
 	}
 	c, err := crypt.NewCipher(key)
@@ -301,9 +366,11 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 			if !encryptComments || cr.matches(text) || !rules.ShouldEncrypt(nil, stack[:len(stack)-1]) || strings.TrimSpace(text) == "" {
 				continue
 			}
-			enc, err := c.Encrypt([]byte(text), crypt.TypeComment, crypt.AAD(nil), nil)
-			if err != nil {
-				return nil, err
+			enc := reuse.Lookup(crypt.AAD(nil), crypt.TypeComment, []byte(text))
+			if enc == "" {
+				if enc, err = c.Encrypt([]byte(text), crypt.TypeComment, crypt.AAD(nil), nil); err != nil {
+					return nil, err
+				}
 			}
 			edits = append(edits, edit{e.start + 1, e.end, enc})
 			res.Encrypted++
@@ -344,9 +411,11 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 			add(pt, false, false)
 			continue
 		}
-		enc, err := c.Encrypt([]byte(pt), crypt.TypeStr, aad, nil)
-		if err != nil {
-			return nil, err
+		enc := reuse.Lookup(aad, stashKind(crypt.TypeStr, e.multi), []byte(pt))
+		if enc == "" {
+			if enc, err = c.Encrypt([]byte(pt), crypt.TypeStr, aad, nil); err != nil {
+				return nil, err
+			}
 		}
 		text := enc
 		if e.multi {
@@ -384,8 +453,10 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 		}
 		edits = append(edits, e...)
 	} else {
-		m, err := sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc)
-		if err != nil {
+		var m *yamlwalk.Metadata
+		if reuse != nil {
+			m = reuse.Metadata(lastMod, macEnc)
+		} else if m, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
 			return nil, err
 		}
 		e, err := appendMetadata(b, m)

@@ -146,6 +146,48 @@ func path(sec, key string) string { return "[" + sec + "]." + key }
 // sops's INI layout. A file that is already encrypted keeps its ciphertexts
 // and gets its plaintext values encrypted under its data key.
 func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	return encrypt(b, opt, nil)
+}
+
+// Reencrypt encrypts plain, the edited plaintext of the encrypted file src
+// whose data key is key, under the same key and metadata; values and
+// comments that did not change keep their ciphertext.
+func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	all, err := load(src)
+	if err != nil {
+		return nil, err
+	}
+	secs, meta, err := metadataOf(all)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &sopsfile.Reuse{Key: key, Meta: meta}
+	for _, s := range secs {
+		for _, it := range s.items {
+			if !crypt.IsENC(it.value) {
+				continue
+			}
+			aad := crypt.AAD([]string{s.name, it.key})
+			if it.comment {
+				aad = crypt.AAD([]string{s.name})
+				opt.EncryptComments = true
+			}
+			if pt, typ, err := c.Decrypt(it.value, aad); err == nil {
+				r.Remember(aad, typ, pt, it.value)
+			}
+		}
+	}
+	return encrypt(plain, opt, r)
+}
+
+func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
 	all, err := load(b)
 	if err != nil {
 		return nil, err
@@ -154,8 +196,14 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, rules, err := sopsfile.DataKey(meta, &opt)
-	if err != nil {
+	var key []byte
+	var rules yamlwalk.Rules
+	if reuse != nil {
+		if meta != nil {
+			return nil, errors.New("the edited text has a sops section of its own")
+		}
+		key, rules = reuse.Key, reuse.Meta.Rules
+	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
 		return nil, err
 	}
 	c, err := crypt.NewCipher(key)
@@ -180,9 +228,11 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 			if it.comment {
 				stack = append(stack, it.value)
 				if encryptComments && !crypt.IsENC(it.value) && it.value != "" && rules.ShouldEncrypt([]string{s.name}, stack[:len(stack)-1]) {
-					enc, err := c.Encrypt([]byte(it.value), crypt.TypeComment, crypt.AAD([]string{s.name}), nil)
-					if err != nil {
-						return nil, err
+					enc := reuse.Lookup(crypt.AAD([]string{s.name}), crypt.TypeComment, []byte(it.value))
+					if enc == "" {
+						if enc, err = c.Encrypt([]byte(it.value), crypt.TypeComment, crypt.AAD([]string{s.name}), nil); err != nil {
+							return nil, err
+						}
 					}
 					it.value = enc
 					res.Encrypted++
@@ -217,9 +267,11 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 				}
 				continue
 			}
-			enc, err := c.Encrypt([]byte(it.value), crypt.TypeStr, aad, nil)
-			if err != nil {
-				return nil, err
+			enc := reuse.Lookup(aad, crypt.TypeStr, []byte(it.value))
+			if enc == "" {
+				if enc, err = c.Encrypt([]byte(it.value), crypt.TypeStr, aad, nil); err != nil {
+					return nil, err
+				}
 			}
 			newMAC.Add([]byte(it.value))
 			it.value = enc
@@ -241,10 +293,15 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if meta != nil {
+	switch {
+	case meta != nil:
 		meta.LastModified, meta.MAC = lastMod, macEnc
-	} else if meta, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
-		return nil, err
+	case reuse != nil:
+		meta = reuse.Metadata(lastMod, macEnc)
+	default:
+		if meta, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
+			return nil, err
+		}
 	}
 	tree, err := sopsfile.MetadataTree(meta)
 	if err != nil {

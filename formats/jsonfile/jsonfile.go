@@ -207,6 +207,61 @@ type value struct {
 // ciphertexts stay byte-identical, and the MAC is checked before and
 // recomputed after. opt.Stash and opt.EncryptComments do not apply.
 func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	return encrypt(b, opt, nil)
+}
+
+// Reencrypt encrypts plain, the edited plaintext of the encrypted file src
+// whose data key is key, under the same key and metadata; values that did
+// not change keep their ciphertext.
+func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	r, err := reuseOf(src, key)
+	if err != nil {
+		return nil, err
+	}
+	return encrypt(plain, opt, r)
+}
+
+func reuseOf(src, key []byte) (*sopsfile.Reuse, error) {
+	root, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	meta, _, err := metadataOf(root, src)
+	if err != nil {
+		return nil, err
+	}
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	r := &sopsfile.Reuse{Key: key, Meta: meta}
+	err = walk(root, func(l leaf) error {
+		n := l.n
+		if n.kind != kString || !crypt.IsENC(n.str) || !meta.Rules.ShouldEncrypt(l.keys, nil) {
+			return nil
+		}
+		aad := crypt.AAD(l.keys)
+		pt, typ, err := c.Decrypt(n.str, aad)
+		if err != nil {
+			return sopsfile.ValueError(l.path.String(), lineAt(src, n.start), err)
+		}
+		r.Remember(aad, stashKind(typ, markerStyle(string(src[n.start:n.end]))), pt, n.str)
+		return nil
+	})
+	return r, err
+}
+
+func stashKind(typ string, st style) string {
+	if typ != crypt.TypeStr {
+		return typ
+	}
+	return typ + "/" + strconv.Itoa(int(st))
+}
+
+func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
 	root, err := parse(b)
 	if err != nil {
 		return nil, err
@@ -215,8 +270,14 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, rules, err := sopsfile.DataKey(meta, &opt)
-	if err != nil {
+	var key []byte
+	var rules yamlwalk.Rules
+	if reuse != nil {
+		if meta != nil {
+			return nil, errors.New("the edited text has a sops key of its own")
+		}
+		key, rules = reuse.Key, reuse.Meta.Rules
+	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
 		return nil, err
 	}
 	c, err := crypt.NewCipher(key)
@@ -261,16 +322,18 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 			newMAC.add(canon, false)
 			return nil
 		}
-		enc, err := c.Encrypt(pt, typ, aad, nil)
-		if err != nil {
-			return err
-		}
 		st := minimal
 		if n.kind == kString {
 			var exact bool
 			st, exact = classify(string(b[n.start:n.end]), n.str)
 			if !exact {
 				res.Respelled = append(res.Respelled, l.path.String())
+			}
+		}
+		enc := reuse.Lookup(aad, stashKind(typ, st), pt)
+		if enc == "" {
+			if enc, err = c.Encrypt(pt, typ, aad, nil); err != nil {
+				return err
 			}
 		}
 		edits = append(edits, edit{n.start, n.end, encLiteral(enc, st)})
@@ -303,8 +366,10 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 		}
 		edits = append(edits, e...)
 	} else {
-		m, err := sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc)
-		if err != nil {
+		var m *yamlwalk.Metadata
+		if reuse != nil {
+			m = reuse.Metadata(lastMod, macEnc)
+		} else if m, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
 			return nil, err
 		}
 		e, err := appendMetadata(root, b, m)

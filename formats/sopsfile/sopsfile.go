@@ -412,3 +412,44 @@ func (p PathString) String() string {
 func ReservedKeyError(key string) error {
 	return fmt.Errorf("the key %q is reserved for sops metadata", key)
 }
+
+// Reuse is what a rewrite of an encrypted file keeps (sv edit, sv set):
+// its data key, its metadata (key groups, rules) and its ciphertexts, so
+// that unchanged values keep their exact ENC text, as sops's IV stash does.
+type Reuse struct {
+	Key  []byte
+	Meta *yamlwalk.Metadata
+	enc  map[string]string
+}
+
+func stashKey(aad, kind string, pt []byte) string {
+	return aad + "\x00" + kind + "\x00" + string(pt)
+}
+
+// Remember records that enc holds the plaintext pt (exactly as encrypted)
+// at aad; kind is the type plus whatever else decides how the value is
+// written (a JSON string's escapes).
+func (r *Reuse) Remember(aad, kind string, pt []byte, enc string) {
+	if r.enc == nil {
+		r.enc = map[string]string{}
+	}
+	k := stashKey(aad, kind, pt)
+	if _, ok := r.enc[k]; !ok {
+		r.enc[k] = enc
+	}
+}
+
+// Lookup returns the ciphertext of an unchanged value, or "".
+func (r *Reuse) Lookup(aad, kind string, pt []byte) string {
+	if r == nil {
+		return ""
+	}
+	return r.enc[stashKey(aad, kind, pt)]
+}
+
+// Metadata is the kept metadata with a new MAC and lastmodified.
+func (r *Reuse) Metadata(lastMod, mac string) *yamlwalk.Metadata {
+	m := *r.Meta
+	m.LastModified, m.MAC, m.Version = lastMod, mac, yamlwalk.FormatVersion
+	return &m
+}
