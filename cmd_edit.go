@@ -262,13 +262,13 @@ func writeEdited(file string, src, out []byte) (int, error) {
 		}
 		return 0, err
 	}
-	return newCiphertexts(src, out), nil
+	return newCiphertexts(file, src, out), nil
 }
 
 // newCiphertexts counts the encrypted values of out whose ciphertext is not
 // in src.
-func newCiphertexts(src, out []byte) int {
-	old, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+func newCiphertexts(file string, src, out []byte) int {
+	old, err := inspectFile(file, src, yamlwalk.Rules{})
 	if err != nil {
 		return 0
 	}
@@ -278,7 +278,7 @@ func newCiphertexts(src, out []byte) int {
 			seen[l.Ciphertext] = true
 		}
 	}
-	cur, err := yamlwalk.Inspect(out, yamlwalk.Rules{})
+	cur, err := inspectFile(file, out, yamlwalk.Rules{})
 	if err != nil {
 		return 0
 	}
