@@ -13,7 +13,8 @@ import (
 )
 
 // TestVersionsAgree checks that sv's one version source (internal/version)
-// is what 'sv version', 'sv --version' and 'sv -v' print and what every
+// is what 'sv version', 'sv --version', 'sv -v' and 'helm secrets
+// --version' print and what every
 // Helm plugin manifest in the repository, and every manifest 'sv plugin
 // install' writes, carries.
 func TestVersionsAgree(t *testing.T) {
@@ -40,6 +41,12 @@ func TestVersionsAgree(t *testing.T) {
 	}
 	if outs[0] != outs[1] || outs[0] != outs[2] {
 		t.Errorf("sv version, sv --version and sv -v differ: %q", outs)
+	}
+
+	// helm secrets --version (helm-secrets prints its bare version).
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"sv", "helm", "--version"}, strings.NewReader(""), &stdout, &stderr); code != 0 || strings.TrimSpace(stdout.String()) != want {
+		t.Errorf("helm secrets --version: exit %d, %q (stderr %q), want %s", code, stdout.String(), stderr.String(), want)
 	}
 
 	manifests, err := filepath.Glob("plugins/*/plugin.yaml")
