@@ -171,7 +171,7 @@ func encryptedAs(f fileFormat, src []byte) bool {
 	case formatINI:
 		return inifile.IsEncrypted(src)
 	case formatBinary:
-		return false // always a new envelope
+		return isBinaryEnvelope(src)
 	}
 	return yamlwalk.IsEncrypted(src)
 }
@@ -186,7 +186,8 @@ func encryptFormat(f fileFormat, src []byte, opt yamlwalk.EncryptOptions) (*yaml
 		return inifile.Encrypt(src, opt)
 	case formatBinary:
 		if isBinaryEnvelope(src) {
-			return nil, errors.New("the file is already an encrypted binary file")
+			// Encrypted already, whole: nothing to add.
+			return &yamlwalk.Result{Out: src}, nil
 		}
 		return binfile.Encrypt(src, opt)
 	}
@@ -294,7 +295,7 @@ func validEnvName(s string) bool {
 // plaintext for those who hold a key, the file as it is (its values are
 // ENC strings already) for the others.
 func textconvOther(file string, src []byte, f fileFormat) ([]byte, string) {
-	if f == formatBinary && !isBinaryEnvelope(src) || f != formatBinary && !encryptedAs(f, src) {
+	if !encryptedAs(f, src) {
 		return src, ""
 	}
 	kr, err := loadKeyring()
@@ -315,11 +316,7 @@ func textconvOther(file string, src []byte, f fileFormat) ([]byte, string) {
 // encryptedFile reports whether src, read from file, is a sops file of
 // its format.
 func encryptedFile(file string, src []byte) bool {
-	f := formatOf(file, src, formatAuto)
-	if f == formatBinary {
-		return isBinaryEnvelope(src)
-	}
-	return encryptedAs(f, src)
+	return encryptedAs(formatOf(file, src, formatAuto), src)
 }
 
 // inspectFile is yamlwalk.Inspect for a file of any format (status,
