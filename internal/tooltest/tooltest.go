@@ -198,10 +198,9 @@ var progressDelay = 5 * time.Second
 var progressOut io.Writer
 
 // runWithProgress runs cmd and, if it takes longer than progressDelay,
-// tells the person waiting what is happening: `go test` without -v buffers
-// a test binary's output until its package finishes, so the notes go to
-// the terminal (/dev/tty) when there is one, else to standard error (shown
-// in the log when the package finishes, as in CI).
+// tells the person waiting what is happening. `go test` without -v shows
+// nothing a passing test binary prints, so the notes go where the go
+// command itself prints (see progressWriter).
 func runWithProgress(cmd *exec.Cmd, name, modfile string) error {
 	if err := cmd.Start(); err != nil {
 		return err
@@ -233,10 +232,30 @@ func progressf(format string, args ...any) {
 		fmt.Fprintf(progressOut, format, args...)
 		return
 	}
-	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
-		fmt.Fprintf(tty, format, args...)
-		tty.Close()
-		return
+	w, closeW := progressWriter()
+	defer closeW()
+	fmt.Fprintf(w, format, args...)
+}
+
+// progressWriter returns where progress notes go, in this order:
+//   - the standard error of the go command running this test binary, when
+//     it is a terminal or a pipe (Linux: /proc/PPID/fd/2), so the note shows
+//     up live in a terminal, in `go test … 2>&1 | tee log` and in CI logs;
+//     a regular file is skipped, since a second writer would overwrite it;
+//   - the terminal (/dev/tty);
+//   - this process's standard error (shown by go test only on failure or
+//     with -v).
+func progressWriter() (io.Writer, func()) {
+	if runtime.GOOS == "linux" {
+		parent := fmt.Sprintf("/proc/%d/fd/2", os.Getppid())
+		if fi, err := os.Stat(parent); err == nil && fi.Mode()&(os.ModeNamedPipe|os.ModeCharDevice) != 0 {
+			if f, err := os.OpenFile(parent, os.O_WRONLY|os.O_APPEND, 0); err == nil {
+				return f, func() { f.Close() }
+			}
+		}
 	}
-	fmt.Fprintf(os.Stderr, format, args...)
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		return tty, func() { tty.Close() }
+	}
+	return os.Stderr, func() {}
 }
