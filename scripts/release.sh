@@ -48,18 +48,6 @@ if [ "${1:-}" = "--version" ]; then
 	echo "$version"
 	exit 0
 fi
-if [ $# -ne 1 ] || [ "${1#-}" != "$1" ]; then
-	echo "usage: scripts/release.sh DIR   (or --version)" >&2
-	exit 2
-fi
-if [ "$version" != "$const_version" ]; then
-	echo "release.sh: note: building version $version, internal/version says $const_version (snapshot)" >&2
-fi
-
-mkdir -p "$1"
-out=$(CDPATH='' cd -P -- "$1" && pwd -P)
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 targets=${SV_RELEASE_TARGETS:-"linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64"}
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -89,6 +77,26 @@ manifest() {
 	fi
 	printf '%s\n' "$text"
 }
+
+# scripts/release.sh --manifest FILE BIN prints the manifest a package gets
+# (for tests).
+if [ "${1:-}" = "--manifest" ] && [ $# -eq 3 ]; then
+	manifest "$2" "$3"
+	exit 0
+fi
+
+if [ $# -ne 1 ] || [ "${1#-}" != "$1" ]; then
+	echo "usage: scripts/release.sh DIR   (or --version)" >&2
+	exit 2
+fi
+if [ "$version" != "$const_version" ]; then
+	echo "release.sh: note: building version $version, internal/version says $const_version (snapshot)" >&2
+fi
+
+mkdir -p "$1"
+out=$(CDPATH='' cd -P -- "$1" && pwd -P)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
 ldflags="-s -w -X github.com/sv-secrets/sv/internal/version.Version=$version"
 packages=()
