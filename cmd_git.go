@@ -166,7 +166,7 @@ func mergeDriverAction(c *cli.Context) error {
 		}
 		src[i] = b
 	}
-	if !yamlwalk.IsEncrypted(src[1]) && !yamlwalk.IsEncrypted(src[2]) {
+	if !encryptedFile(name, src[1]) && !encryptedFile(name, src[2]) {
 		return gitMergeFile(c, args[0], oursFile, args[2], name)
 	}
 	out, err := mergeEncrypted(name, src[0], src[1], src[2], time.Now())
@@ -216,6 +216,9 @@ func gitMergeFile(c *cli.Context, base, ours, theirs, name string) error {
 // encrypted, and returns the encrypted result. A side that is not encrypted
 // (e.g. the commit that first encrypted the file) takes part as plaintext.
 func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]byte, error) {
+	if f := formatOf(name, ours, formatAuto); f != formatYAML {
+		return mergeOther(name, f, base, ours, theirs, now)
+	}
 	kr, err := loadKeyring()
 	if err != nil {
 		return nil, fileError(name, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/sv-secrets/sv/formats/dotenv"
 	"github.com/sv-secrets/sv/formats/inifile"
 	"github.com/sv-secrets/sv/formats/jsonfile"
+	"github.com/sv-secrets/sv/formats/sopsfile"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
@@ -421,4 +422,68 @@ func reencryptFile(file string, src, plain []byte, dec *yamlwalk.Decrypted, opt 
 		return binfile.Reencrypt(src, plain, dec.Key, opt)
 	}
 	return yamlwalk.Reencrypt(plain, dec, opt)
+}
+
+// mergeOther is the merge driver for JSON and dotenv files: the three
+// versions decrypted in memory, merged value by value (sopsfile.Merge3),
+// and encrypted again under the key side's data key, unchanged values
+// keeping its ciphertexts.
+func mergeOther(name string, f fileFormat, base, ours, theirs []byte, now time.Time) ([]byte, error) {
+	var values func([]byte) (*sopsfile.Doc, error)
+	switch f {
+	case formatJSON:
+		values = jsonfile.Values
+	case formatDotenv:
+		values = dotenv.Values
+	default:
+		return nil, fileError(name, fmt.Errorf("%s files are not merged value by value; merge it by hand", f))
+	}
+	kr, err := loadKeyring()
+	if err != nil {
+		return nil, fileError(name, err)
+	}
+	sides := [3]string{"base", "ours", "theirs"}
+	src := [3][]byte{base, ours, theirs}
+	var dec [3]*yamlwalk.Decrypted
+	var docs [3]*sopsfile.Doc
+	for _, i := range []int{1, 2, 0} {
+		text := src[i]
+		if encryptedAs(f, src[i]) {
+			d, err := decryptFormat(f, src[i], yamlwalk.DecryptOptions{Keys: kr})
+			if err != nil {
+				return nil, fileError(name+" ("+sides[i]+")", err)
+			}
+			dec[i], text = d, d.Text
+		}
+		if i == 0 && len(bytes.TrimSpace(text)) == 0 {
+			docs[i] = &sopsfile.Doc{}
+			continue
+		}
+		if docs[i], err = values(text); err != nil {
+			return nil, fileError(name+" ("+sides[i]+")", err)
+		}
+	}
+	prev, err := mergeKeys(dec[0], dec[1], dec[2])
+	if err != nil {
+		return nil, fileError(name, err)
+	}
+	merged, err := sopsfile.Merge3(docs[0], docs[1], docs[2])
+	if err != nil {
+		var ce *sopsfile.ConflictError
+		if errors.As(err, &ce) {
+			return nil, &mergeConflict{name: name, paths: ce.Paths}
+		}
+		return nil, fileError(name, err)
+	}
+	keySide := src[1]
+	for i, d := range dec {
+		if d != nil && d == prev {
+			keySide = src[i]
+		}
+	}
+	res, err := reencryptFile(name, keySide, merged, prev, yamlwalk.EncryptOptions{Now: now, EncryptComments: commentsEncrypted(keySide)})
+	if err != nil {
+		return nil, fileError(name, err)
+	}
+	return res.Out, nil
 }

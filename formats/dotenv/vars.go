@@ -3,6 +3,8 @@ package dotenv
 import (
 	"errors"
 	"strings"
+
+	"github.com/sv-secrets/sv/formats/sopsfile"
 )
 
 // Var is one variable of a plaintext dotenv file, read as the common
@@ -90,4 +92,25 @@ func loaderValue(raw string) (string, error) {
 		v = v[:i]
 	}
 	return strings.TrimRight(v, " \t"), nil
+}
+
+// Values splits a plaintext dotenv file into its values (the text after
+// each "="), named by their key, for a value-level merge.
+func Values(text []byte) (*sopsfile.Doc, error) {
+	entries, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	d := &sopsfile.Doc{Text: text}
+	for _, e := range entries {
+		if e.kind == kPair {
+			end := e.end
+			if !e.multi && end > e.eq+1 && text[end-1] == '\r' {
+				end-- // the line ending is not part of the value
+			}
+			d.Values = append(d.Values, sopsfile.Value{Path: e.key(text), Start: e.eq + 1, End: end})
+		}
+	}
+	sopsfile.UniquePaths(d.Values)
+	return d, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sv-secrets/sv/formats/sopsfile"
 )
 
 // Step is one step of a value path: a key, or an index into an array.
@@ -69,4 +71,20 @@ func Extract(text []byte, path []Step) ([]byte, error) {
 		return out.Bytes(), nil
 	}
 	return append([]byte(nil), text[n.start:n.end]...), nil
+}
+
+// Values splits a plaintext JSON document into its scalar values, for a
+// value-level merge.
+func Values(text []byte) (*sopsfile.Doc, error) {
+	root, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	d := &sopsfile.Doc{Text: text}
+	err = walk(root, func(l leaf) error {
+		d.Values = append(d.Values, sopsfile.Value{Path: l.path.String(), Start: l.n.start, End: l.n.end})
+		return nil
+	})
+	sopsfile.UniquePaths(d.Values)
+	return d, err
 }
