@@ -1,11 +1,15 @@
 package audit
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
+	"filippo.io/age/armor"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -21,10 +25,28 @@ func sopsBlock(wrap string, recipients ...string) string {
 	var b strings.Builder
 	b.WriteString("sops:\n  age:\n")
 	for _, r := range recipients {
-		fmt.Fprintf(&b, "    - recipient: %s\n      enc: |\n        -----BEGIN AGE ENCRYPTED FILE-----\n        %s-%s\n        -----END AGE ENCRYPTED FILE-----\n", r, wrap, r)
+		fmt.Fprintf(&b, "    - recipient: %s\n      enc: |\n%s", r, fakeWrapped(wrap+"-"+r))
 	}
 	b.WriteString("  lastmodified: \"2026-01-01T00:00:00Z\"\n  mac: " + enc("mac"+wrap) + "\n  unencrypted_suffix: _unencrypted\n  version: 3.13.3\n")
 	return b.String()
+}
+
+// fakeWrapped is an armored age file whose header parses (readers check
+// that) but opens for no one, indented for an enc: block; label tells
+// wrappings apart.
+func fakeWrapped(label string) string {
+	sum := sha256.Sum256([]byte(label))
+	b64 := base64.RawStdEncoding.EncodeToString(sum[:])
+	var buf bytes.Buffer
+	w := armor.NewWriter(&buf)
+	fmt.Fprintf(w, "age-encryption.org/v1\n-> X25519 %s\n%s\n--- %s\n", b64, b64, b64)
+	w.Write(sum[:])
+	w.Close()
+	var out strings.Builder
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		out.WriteString("        " + l + "\n")
+	}
+	return out.String()
 }
 
 func snap(t *testing.T, src string) *Snapshot {
