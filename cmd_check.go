@@ -476,16 +476,16 @@ func ruleSelection(r *sopsconfig.Rule) yamlwalk.Rules {
 // checkFile adds t's problems to rep. Only a failure to run at all (not a
 // problem with the file) is returned as an error.
 func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t checkTarget) error {
-	if isSopsConfig(t.name) || !isYAMLName(t.name) && !t.explicit {
+	if isSopsConfig(t.name) || !isCheckedName(t.name) && !t.explicit {
 		return nil
 	}
 	src, err := t.read()
 	if err != nil {
 		return err
 	}
-	encrypted := yamlwalk.IsEncrypted(src)
+	encrypted := encryptedFile(t.name, src)
 	covered := coveredBy(cfg, t.abs)
-	if covered == nil && !encrypted || !isYAMLName(t.name) && !encrypted {
+	if covered == nil && !encrypted || !isCheckedName(t.name) && !encrypted {
 		return nil
 	}
 	add := func(p checkProblem) {
@@ -493,7 +493,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 		rep.Problems = append(rep.Problems, p)
 	}
 	rep.Checked = append(rep.Checked, t.name)
-	info, err := yamlwalk.Inspect(src, ruleSelection(covered))
+	info, err := inspectFile(t.name, src, ruleSelection(covered))
 	if err != nil {
 		if errors.Is(err, yamlwalk.ErrEmpty) {
 			return nil // nothing to protect
@@ -534,7 +534,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 	if kr.Empty() {
 		return nil
 	}
-	_, err = yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: serialKeys{kr}})
+	_, err = decryptFile(t.name, src, serialKeys{kr}, false, formatAuto)
 	var (
 		nk  *crypt.NoKeyError
 		mac *yamlwalk.MACError

@@ -487,3 +487,14 @@ func mergeOther(name string, f fileFormat, base, ours, theirs []byte, now time.T
 	}
 	return res.Out, nil
 }
+
+// isCheckedName reports whether sv check looks at a file it finds in a
+// tree: YAML, JSON, dotenv and INI files (a binary file is checked when
+// named, or when it is encrypted).
+func isCheckedName(name string) bool {
+	switch byExtension(name) {
+	case formatYAML, formatJSON, formatDotenv, formatINI:
+		return true
+	}
+	return false
+}
