@@ -29,6 +29,8 @@ import (
 //	$CHART                  testdata/chart, the example chart
 //	$HELMDATA               testdata/helm, plaintext fixtures (read only)
 //	$REPO                   the repository root
+//	$HELMFILE_DIR           directory holding helmfile (tools/helmfile/go.mod),
+//	                        only with SV_TEST_HELMFILE=1 (slow to build)
 //
 // and the commands keep/cmpkept (compare outputs without writing them to
 // disk), nosecret (scan directories for plaintext) and checkout (copy the
@@ -130,6 +132,11 @@ func helmScriptSetup(t *testing.T, e *testscript.Env) error {
 	e.Setenv("CHART", filepath.Join(root, "testdata", "chart"))
 	e.Setenv("HELMDATA", filepath.Join(root, "testdata", "helm"))
 	e.Setenv("REPO", root)
+	// helmfile takes well over 8 minutes to build cold: only on request.
+	e.Setenv("HELMFILE_DIR", filepath.Join(e.WorkDir, "no-helmfile"))
+	if os.Getenv("SV_TEST_HELMFILE") == "1" && strings.HasPrefix(filepath.Base(e.WorkDir), "script-helm_helmfile") {
+		e.Setenv("HELMFILE_DIR", filepath.Dir(tooltest.Tool(t, "tools/helmfile/go.mod", "helmfile")))
+	}
 	// Helm settings of the machine running the tests must not leak in.
 	vars := e.Vars[:0]
 	for _, kv := range e.Vars {
