@@ -208,3 +208,49 @@ func TestMultilineMarkerChecked(t *testing.T) {
 		t.Error("a forged multi-line marker was honoured")
 	}
 }
+
+func mask(b []byte) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, "ENC["); i >= 0 {
+			l = l[:i]
+		}
+		if i := strings.Index(l, "-----BEGIN"); i >= 0 {
+			l = l[:i]
+		}
+		if strings.HasPrefix(l, "sops_lastmodified=") {
+			l = "sops_lastmodified"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// sv writes the sops_ lines exactly as sops does, for one key and for key
+// groups with selection rules.
+func TestMetadataAsSopsWritesIt(t *testing.T) {
+	alice, bob := fmttest.Load(t, "alice.agekey"), fmttest.Load(t, "bob.agekey")
+	plain := []byte("USER=app\nPASSWORD=pw\nexport TOKEN='t'\n")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "plain.env")
+	os.WriteFile(src, plain, 0o600)
+	os.WriteFile(filepath.Join(dir, ".sops.yaml"), []byte("creation_rules:\n  - key_groups:\n      - age: ["+alice.Recipient.String+"]\n      - age: ["+bob.Recipient.String+"]\n    shamir_threshold: 2\n    encrypted_regex: PASS\n    mac_only_encrypted: true\n"), 0o600)
+	sopsOut := fmttest.MustSops(t, dir, alice.File, "encrypt", src)
+	res, err := Encrypt(plain, yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.Recipient}, {bob.Recipient}}, ShamirThreshold: 2,
+		Rules: yamlwalk.Rules{EncryptedRegex: "PASS", MACOnlyEncrypted: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mask(res.Out) != mask(sopsOut) {
+		t.Errorf("sv:\n%s\nsops:\n%s", res.Out, sopsOut)
+	}
+	os.Remove(filepath.Join(dir, ".sops.yaml"))
+	sopsOut = fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
+	res, err = Encrypt(plain, encryptOpts(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mask(res.Out) != mask(sopsOut) {
+		t.Errorf("sv:\n%s\nsops:\n%s", res.Out, sopsOut)
+	}
+}

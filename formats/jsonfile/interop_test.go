@@ -242,3 +242,60 @@ func TestRefused(t *testing.T) {
 		}
 	}
 }
+
+// mask hides what differs between two encryptions: ciphertexts, wrapped
+// keys and the time.
+func mask(b []byte) string {
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if i := strings.Index(l, "ENC["); i >= 0 {
+			l = l[:i]
+		}
+		if i := strings.Index(l, "-----BEGIN"); i >= 0 {
+			l = l[:i]
+		}
+		if strings.Contains(l, `"lastmodified"`) {
+			l = "lastmodified"
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// A file in sops's own layout (tabs) comes out of sv exactly as sops
+// writes it, metadata included, for one key and for key groups with
+// selection rules.
+func TestMetadataAsSopsWritesIt(t *testing.T) {
+	alice, bob := fmttest.Load(t, "alice.agekey"), fmttest.Load(t, "bob.agekey")
+	plain := []byte("{\n\t\"db\": {\n\t\t\"password\": \"pw\",\n\t\t\"port\": 5432\n\t},\n\t\"list\": [\n\t\t1,\n\t\ttrue\n\t]\n}\n")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "plain.json")
+	os.WriteFile(src, plain, 0o600)
+	for name, c := range map[string]struct {
+		opt    yamlwalk.EncryptOptions
+		config string
+	}{
+		"one key": {encryptOpts(alice), ""},
+		"groups": {yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.Recipient}, {bob.Recipient}}, ShamirThreshold: 2,
+			Rules: yamlwalk.Rules{EncryptedRegex: "^pass", MACOnlyEncrypted: true}},
+			"creation_rules:\n  - key_groups:\n      - age: [" + alice.Recipient.String + "]\n      - age: [" + bob.Recipient.String + "]\n    shamir_threshold: 2\n    encrypted_regex: ^pass\n    mac_only_encrypted: true\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := []string{"encrypt", src}
+			os.Remove(filepath.Join(dir, ".sops.yaml"))
+			if c.config != "" {
+				os.WriteFile(filepath.Join(dir, ".sops.yaml"), []byte(c.config), 0o600)
+			} else {
+				args = []string{"encrypt", "--age", alice.Recipient.String, src}
+			}
+			sopsOut := fmttest.MustSops(t, dir, alice.File, args...)
+			res, err := Encrypt(plain, c.opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mask(res.Out) != mask(sopsOut) {
+				t.Errorf("sv:\n%s\nsops:\n%s", res.Out, sopsOut)
+			}
+		})
+	}
+}
