@@ -375,7 +375,7 @@ func setAction(c *cli.Context) error {
 				fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, note)
 			}
 		}
-		return yamlwalk.SetValue(text, path, t, value)
+		return setValueIn(file, text, path, t, value)
 	}, "set "+path.String())
 }
 
@@ -415,7 +415,7 @@ Example:
 				return &usageError{msg: err.Error(), hint: "write paths like db.password, hosts[0].name or [\"db\"][\"password\"]"}
 			}
 			return changeValue(c, file, func(text []byte) ([]byte, error) {
-				return yamlwalk.DeleteValue(text, path)
+				return deleteValueIn(file, text, path)
 			}, "removed "+path.String())
 		},
 	}
@@ -442,10 +442,7 @@ func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, e
 	if err != nil {
 		return err
 	}
-	if f := formatOf(file, src, formatAuto); f != formatYAML {
-		return withHint(fileError(file, fmt.Errorf("sv set and unset change YAML files, not %s files", f)), "edit it with 'sv edit "+file+"'")
-	}
-	if !yamlwalk.IsEncrypted(src) {
+	if !encryptedFile(file, src) {
 		return fileError(file, yamlwalk.ErrNotEncrypted)
 	}
 	dec, err := decryptBytes(file, src, c.Bool("ignore-mac"))
@@ -460,7 +457,7 @@ func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, e
 		fmt.Fprintf(c.App.ErrWriter, "sv: %s: value unchanged, file unchanged\n", file)
 		return nil
 	}
-	res, err := yamlwalk.Reencrypt(text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
+	res, err := reencryptFile(file, src, text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
 	if err != nil {
 		return fileError(file, err)
 	}

@@ -498,3 +498,56 @@ func isCheckedName(name string) bool {
 	}
 	return false
 }
+
+// setValueIn is sv set's change for a file of any format that has values
+// by path: YAML, JSON, dotenv (one name; the value is written as it is, or
+// double-quoted when it holds other characters than letters, digits and
+// _-.,:/@+=%^~).
+func setValueIn(file string, text []byte, p yamlwalk.ValuePath, typ, value string) ([]byte, error) {
+	switch f := byExtension(file); {
+	case f == formatJSON && jsonText(text):
+		return jsonfile.SetValue(text, jsonSteps(p), typ, value)
+	case f == formatDotenv:
+		if len(p) != 1 || p[0].IsIndex {
+			return nil, errors.New("a dotenv file's path is one name")
+		}
+		if typ != "" && typ != crypt.TypeStr {
+			return nil, errors.New("dotenv values are text: --type does not apply")
+		}
+		return dotenv.SetValue(text, p[0].Key, value)
+	case f == formatINI || f == formatBinary && !yamlMapping(text):
+		return nil, fmt.Errorf("sv set and unset change YAML, JSON and dotenv files, not %s files (use sv edit)", f)
+	}
+	return yamlwalk.SetValue(text, p, typ, value)
+}
+
+// deleteValueIn is sv unset's change (see setValueIn).
+func deleteValueIn(file string, text []byte, p yamlwalk.ValuePath) ([]byte, error) {
+	switch f := byExtension(file); {
+	case f == formatJSON && jsonText(text):
+		return jsonfile.DeleteValue(text, jsonSteps(p))
+	case f == formatDotenv:
+		if len(p) != 1 || p[0].IsIndex {
+			return nil, errors.New("a dotenv file's path is one name")
+		}
+		return dotenv.DeleteValue(text, p[0].Key)
+	case f == formatINI || f == formatBinary && !yamlMapping(text):
+		return nil, fmt.Errorf("sv set and unset change YAML, JSON and dotenv files, not %s files (use sv edit)", f)
+	}
+	return yamlwalk.DeleteValue(text, p)
+}
+
+func jsonSteps(p yamlwalk.ValuePath) []jsonfile.Step {
+	var steps []jsonfile.Step
+	for _, st := range p {
+		steps = append(steps, jsonfile.Step{Key: st.Key, Index: st.Index, IsIndex: st.IsIndex})
+	}
+	return steps
+}
+
+// jsonText reports whether a .json file's plaintext is JSON (an object),
+// not YAML that sv encrypted before it knew JSON.
+func jsonText(text []byte) bool {
+	t := bytes.TrimLeft(text, " \t\r\n")
+	return len(t) > 0 && t[0] == '{'
+}

@@ -114,3 +114,73 @@ func Values(text []byte) (*sopsfile.Doc, error) {
 	sopsfile.UniquePaths(d.Values)
 	return d, nil
 }
+
+// safeRaw matches values written as they are by SetValue.
+func safeRaw(v string) bool {
+	for _, r := range v {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_-.,:/@+=%^~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// setText is how SetValue writes a value: as it is when it holds only
+// letters, digits and _-.,:/@+=%^~; double-quoted otherwise, with \n,
+// \" and \\ escaped (dotenv loaders read that back as the value).
+func setText(v string) string {
+	if safeRaw(v) {
+		return v
+	}
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", `\r`)
+	return `"` + r.Replace(v) + `"`
+}
+
+func findKey(text []byte, entries []entry, key string) (entry, bool) {
+	for _, k := range []string{key, "export " + key} {
+		for _, e := range entries {
+			if e.kind == kPair && e.key(text) == k {
+				return e, true
+			}
+		}
+	}
+	return entry{}, false
+}
+
+// SetValue returns text with key's value set (the first line for key, or
+// "export key"), or a line "key=value" added at the end.
+func SetValue(text []byte, key, value string) ([]byte, error) {
+	if key == "" || strings.ContainsAny(key, "=\n\r#") || strings.HasPrefix(key, sopsPrefix) {
+		return nil, errors.New("not a name a dotenv file can hold")
+	}
+	entries, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	v := setText(value)
+	if e, ok := findKey(text, entries, key); ok {
+		end := e.end
+		if !e.multi && end > e.eq+1 && text[end-1] == '\r' {
+			end--
+		}
+		return applyEdits(text, []edit{{e.eq + 1, end, v}}), nil
+	}
+	out := append([]byte(nil), text...)
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
+	return append(out, key+"="+v+"\n"...), nil
+}
+
+// DeleteValue returns text without key's line (or lines).
+func DeleteValue(text []byte, key string) ([]byte, error) {
+	entries, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := findKey(text, entries, key)
+	if !ok {
+		return nil, errors.New(key + ": not found in the file")
+	}
+	return applyEdits(text, []edit{{e.start, e.next, ""}}), nil
+}
