@@ -66,7 +66,7 @@ echo "tree: $files files written by sops, $((bytes / files / 1024)) KB each on a
 
 printf '%-12s %-40s %9s %9s %9s %9s\n' task command wall_ms cpu_ms wall_x cpu_x
 row() { # row TASK NAME WALL CPU BASE_WALL BASE_CPU
-  awk -v t="$1" -v n="$2" -v w="$3" -v c="$4" -v bw="$5" -v bc="$6" \
+  awk -v t="$1" -v n="$2" -v w="$3" -v c="$4" -v bw="${5:-}" -v bc="${6:-}" \
     'BEGIN { if (bw == "") printf "%-12s %-40s %9.0f %9.0f %9s %9s\n", t, n, w, c, "-", "-";
              else printf "%-12s %-40s %9.0f %9.0f %8.1fx %8.1fx\n", t, n, w, c, bw / w, bc / c }'
 }
