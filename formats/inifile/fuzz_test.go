@@ -2,6 +2,7 @@ package inifile
 
 import (
 	"os"
+	"reflect"
 	"path/filepath"
 	"testing"
 	"time"
@@ -43,6 +44,13 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			return
 		}
+		// A file the library reads back differently than it first read it
+		// (its own round trip is not stable) cannot be encrypted
+		// faithfully; sv refuses it (sops writes a file it cannot read).
+		again, err := load(want)
+		if err != nil || !reflect.DeepEqual(again, secs) {
+			return
+		}
 		res, err := Encrypt(b, opt)
 		if err != nil {
 			if _, ok := err.(*yamlwalk.ErrUnfaithful); ok {
@@ -57,14 +65,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decrypt: %v", err)
 		}
-		// A file the library reads back differently than it first read it
-		// (its own round trip is not stable) is not sv's concern.
-		again, err := load(want)
-		if err != nil {
-			return
-		}
-		want2, _ := emit(again)
-		if string(want2) == string(want) && string(d.Text) != string(want) {
+		if string(d.Text) != string(want) {
 			t.Fatalf("round trip: %q -> %q, want %q", b, d.Text, want)
 		}
 	})

@@ -48,7 +48,12 @@ func stripCommentChar(c string) string {
 }
 
 // load reads b as sops's INI store does.
-func load(b []byte) ([]section, error) {
+func load(b []byte) (secs []section, err error) {
+	defer func() {
+		if recover() != nil {
+			secs, err = nil, errLibrary
+		}
+	}()
 	f, err := ini.LoadSources(ini.LoadOptions{AllowNonUniqueSections: true}, b)
 	if err != nil {
 		return nil, fmt.Errorf("invalid INI: %v", err)
@@ -70,8 +75,17 @@ func load(b []byte) ([]section, error) {
 	return out, nil
 }
 
+// errLibrary is a panic of the INI library on odd input (sops panics
+// there too), turned into an error.
+var errLibrary = errors.New("the INI library cannot handle this file (it fails on it, as sops does)")
+
 // emit writes sections as sops's INI store does.
-func emit(secs []section) ([]byte, error) {
+func emit(secs []section) (out []byte, err error) {
+	defer func() {
+		if recover() != nil {
+			out, err = nil, errLibrary
+		}
+	}()
 	f := ini.Empty(ini.LoadOptions{AllowNonUniqueSections: true})
 	f.DeleteSection(ini.DefaultSection)
 	for _, s := range secs {
