@@ -518,7 +518,7 @@ func reportUncovered(c *cli.Context, repo *gitrepo.Repo, cfg *sopsconfig.Config)
 	}
 	var covered []string
 	for _, f := range files {
-		if isYAMLName(f) && !isSopsConfig(f) && coveredBy(cfg, filepath.Join(repo.Root, f)) != nil {
+		if isCheckedName(f) && !isSopsConfig(f) && coveredBy(cfg, filepath.Join(repo.Root, f)) != nil {
 			covered = append(covered, f)
 		}
 	}
