@@ -317,6 +317,7 @@ type keyPlan struct {
 	file     string
 	src      []byte
 	meta     *yamlwalk.Metadata
+	info     *yamlwalk.Info // src inspected, to compare the rewrite with
 	target   [][]crypt.Recipient
 	thresh   int
 	add, rm  []string
@@ -458,7 +459,7 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 	if sameGroups(cur, want) && curThresh == thresh {
 		return nil, nil
 	}
-	p := &keyPlan{file: file, src: src, meta: meta, target: target, thresh: thresh}
+	p := &keyPlan{file: file, src: src, meta: meta, info: info, target: target, thresh: thresh}
 	p.add = recipientsNotIn(flattenRecipients(want), flattenRecipients(cur))
 	p.rm = recipientsNotIn(flattenRecipients(cur), flattenRecipients(want))
 	p.relayout = len(cur) != len(want) || curThresh != thresh || len(p.add) == 0 && len(p.rm) == 0
@@ -485,18 +486,15 @@ func applyKeys(p *keyPlan, keys yamlwalk.KeySource) error {
 	if err != nil {
 		return err
 	}
-	if err := sameValuesAndMAC(p.src, out); err != nil {
+	if err := sameValuesAndMAC(p.info, out); err != nil {
 		return err
 	}
 	return replaceFile(p.file, p.src, out)
 }
 
-// sameValues checks that out holds exactly src's values and ciphertexts.
-func sameValuesAndMAC(src, out []byte) error {
-	a, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
-	if err != nil {
-		return err
-	}
+// sameValuesAndMAC checks that out holds exactly the values and
+// ciphertexts, mac and lastmodified of the file a inspected.
+func sameValuesAndMAC(a *yamlwalk.Info, out []byte) error {
 	b, err := yamlwalk.Inspect(out, yamlwalk.Rules{})
 	if err != nil {
 		return fmt.Errorf("the rewritten file does not parse (please report this): %w", err)
