@@ -56,7 +56,18 @@ func load(b []byte) (secs []section, err error) {
 	}()
 	f, err := ini.LoadSources(ini.LoadOptions{AllowNonUniqueSections: true}, b)
 	if err != nil {
-		return nil, fmt.Errorf("invalid INI: %v", err)
+		// The library's messages quote the offending line, which may hold
+		// a secret: say what kind of problem it is, never the text.
+		what := "a line the INI library cannot read"
+		switch msg := err.Error(); {
+		case ini.IsErrDelimiterNotFound(err):
+			what = `a line that is neither "key = value", a section nor a comment`
+		case strings.Contains(msg, "unclosed section"):
+			what = "an unclosed [section"
+		case strings.Contains(msg, "quote"):
+			what = "an unclosed quote in a key"
+		}
+		return nil, fmt.Errorf("invalid INI: %s", what)
 	}
 	var out []section
 	for _, s := range f.Sections() {

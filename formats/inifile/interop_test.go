@@ -95,3 +95,13 @@ func TestCommentsPlainByDefault(t *testing.T) {
 		t.Errorf("%s", res.Out)
 	}
 }
+
+func TestErrorsNameNoText(t *testing.T) {
+	alice := fmttest.Load(t, "alice.agekey")
+	for _, in := range []string{"[s]\nsupersecret\n", "[unclosed-supersecret\n", "\"supersecret = 1\n"} {
+		_, err := Encrypt([]byte(in), encryptOpts(alice))
+		if err == nil || strings.Contains(err.Error(), "supersecret") {
+			t.Errorf("%q: %v", in, err)
+		}
+	}
+}
