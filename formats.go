@@ -551,3 +551,21 @@ func jsonText(text []byte) bool {
 	t := bytes.TrimLeft(text, " \t\r\n")
 	return len(t) > 0 && t[0] == '{'
 }
+
+// inspectAny is inspectFile for callers without a file name: the format
+// is told by the content (a sops file of each format has its own
+// metadata), YAML otherwise.
+func inspectAny(src []byte) (*yamlwalk.Info, error) {
+	switch {
+	case yamlwalk.IsEncrypted(src):
+	case isBinaryEnvelope(src):
+		return binfile.Inspect(src)
+	case jsonfile.IsEncrypted(src) && jsonText(src):
+		return jsonfile.Inspect(src, yamlwalk.Rules{})
+	case dotenv.IsEncrypted(src):
+		return dotenv.Inspect(src, yamlwalk.Rules{})
+	case inifile.IsEncrypted(src):
+		return inifile.Inspect(src, yamlwalk.Rules{})
+	}
+	return yamlwalk.Inspect(src, yamlwalk.Rules{})
+}

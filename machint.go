@@ -12,7 +12,7 @@ import (
 // by hand, or by someone without the key), and the values its rules leave
 // in plaintext. Paths only, never values.
 func valuePaths(src []byte) (toEncrypt, clear []string) {
-	info, err := yamlwalk.Inspect(src, yamlwalk.Rules{})
+	info, err := inspectAny(src)
 	if err != nil || info.Metadata == nil {
 		return nil, nil
 	}
