@@ -356,9 +356,13 @@ func helmDecryptCmd(c *cli.Context, s helmplugin.Settings, args []string) error 
 	var (
 		terraform, inPlace bool
 		rest               []string
+		file               string
 	)
-	for _, a := range args {
-		switch a {
+	// FILE is the first argument that is not an option, as in helm-secrets,
+	// which ignores what follows it: helmfile appends its helmDefaults.args
+	// (e.g. --values=secrets://x.yaml) to 'helm secrets decrypt FILE'.
+	for i := 0; i < len(args) && file == ""; i++ {
+		switch a := args[i]; a {
 		case "--terraform":
 			terraform = true
 		case "-i", "--in-place":
@@ -366,16 +370,23 @@ func helmDecryptCmd(c *cli.Context, s helmplugin.Settings, args []string) error 
 			rest = append(rest, a)
 		case "-h", "--help", "help":
 			return runSv(c, "decrypt", []string{"--help"})
+		case "-o", "--output", "--extract":
+			rest = append(rest, a)
+			if i+1 < len(args) {
+				i++
+				rest = append(rest, args[i])
+			}
 		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				rest = append(rest, a)
+				continue
+			}
+			file = a
 			rest = append(rest, a)
 		}
 	}
 	if s.Backend.IgnoreMAC {
 		rest = append([]string{"--ignore-mac"}, rest...)
-	}
-	var file string
-	if n := len(rest); n > 0 && !strings.HasPrefix(rest[n-1], "-") {
-		file = rest[n-1]
 	}
 	if file == "" {
 		return &usageError{msg: "decrypt needs a FILE", hint: "run 'helm secrets help' for usage"}
