@@ -34,8 +34,8 @@ func pathString(p []Step) string {
 
 // Extract returns the value at path in a plaintext JSON document, as
 // sops's --extract prints it: a string as it is, anything else as JSON
-// (objects and arrays tab-indented, numbers as written), with no final
-// line break.
+// (objects and arrays tab-indented, numbers as written); like sops, an
+// object ends with a line break, anything else does not.
 func Extract(text []byte, path []Step) ([]byte, error) {
 	n, err := parse(text)
 	if err != nil {
@@ -67,6 +67,9 @@ func Extract(text []byte, path []Step) ([]byte, error) {
 		var out bytes.Buffer
 		if err := json.Indent(&out, text[n.start:n.end], "", "\t"); err != nil {
 			return nil, err
+		}
+		if n.kind == kObject {
+			out.WriteByte('\n') // as sops prints an object (not an array)
 		}
 		return out.Bytes(), nil
 	}

@@ -48,3 +48,34 @@ func TestSetAndDelete(t *testing.T) {
 		t.Error("deleted a missing key")
 	}
 }
+
+func TestExtractAsSops(t *testing.T) {
+	text := []byte(`{"a": {"b": "x", "n": 1.50}, "l": [1, {"c": true}]}`)
+	for path, want := range map[string]string{
+		"a":   "{\n\t\"b\": \"x\",\n\t\"n\": 1.50\n}\n",
+		"l":   "[\n\t1,\n\t{\n\t\t\"c\": true\n\t}\n]",
+		"a.b": "x",
+		"a.n": "1.50",
+	} {
+		var steps []Step
+		for _, k := range splitDots(path) {
+			steps = append(steps, Step{Key: k})
+		}
+		got, err := Extract(text, steps)
+		if err != nil || string(got) != want {
+			t.Errorf("%s: %q %v, want %q", path, got, err, want)
+		}
+	}
+}
+
+func splitDots(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
