@@ -29,7 +29,7 @@ var writingCommands = []string{"encrypt", "decrypt", "edit", "set", "unset", "ro
 // from it before their action runs.
 func addForceFlags(cmds []*cli.Command) {
 	for _, c := range cmds {
-		if !slices.Contains(writingCommands, c.Name) || c.Action == nil {
+		if !slices.Contains(writingCommands, c.Name) || c.Action == nil || hasFlag(c, "force") {
 			continue
 		}
 		c.Flags = append(c.Flags, &cli.BoolFlag{Name: "force", Usage: "write files even if they are read-only"})
@@ -39,6 +39,17 @@ func addForceFlags(cmds []*cli.Command) {
 			return action(ctx)
 		}
 	}
+}
+
+// hasFlag reports whether c already has a flag named name (a command list
+// may be wired more than once in one process, e.g. by helm secrets).
+func hasFlag(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // writeFile writes data to path: with mode for a new file, and for an
