@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sort"
 	"strings"
 	"time"
 
@@ -236,8 +237,16 @@ func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 		if isSopsConfig(rel) {
 			return false
 		}
-		return encryptedNow[rel] || isYAMLName(rel) && coveredBy(cfg, abs(rel)) != nil
+		return encryptedNow[rel] || isCheckedName(rel) && coveredBy(cfg, abs(rel)) != nil
 	}
+	// The walk reads *.yaml and *.yml; other files sv encrypted (JSON,
+	// dotenv, INI, binary) are read when they are encrypted now.
+	for rel := range encryptedNow {
+		if !isYAMLName(rel) {
+			opt.Files = append(opt.Files, rel)
+		}
+	}
+	sort.Strings(opt.Files)
 	if len(args) == 0 {
 		opt.Keep = covered
 		return opt, nil
@@ -298,7 +307,7 @@ func repoRelative(root, p string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// encryptedFiles lists the tracked YAML files that are encrypted in the
+// encryptedFiles lists the tracked YAML, JSON, dotenv and INI files that are encrypted in the
 // work tree now.
 func encryptedFiles(root string) (map[string]bool, error) {
 	repo := &gitrepo.Repo{Root: root}
@@ -308,7 +317,7 @@ func encryptedFiles(root string) (map[string]bool, error) {
 	}
 	var names []string
 	for _, f := range strings.Split(string(out), "\x00") {
-		if f != "" && isYAMLName(f) && !isSopsConfig(f) {
+		if f != "" && isCheckedName(f) && !isSopsConfig(f) {
 			names = append(names, f)
 		}
 	}
@@ -316,7 +325,7 @@ func encryptedFiles(root string) (map[string]bool, error) {
 	m := map[string]bool{}
 	parallel.Ordered(len(names), 0, func(i int) bool {
 		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(names[i])))
-		return err == nil && yamlwalk.IsEncrypted(b)
+		return err == nil && encryptedFile(names[i], b)
 	}, func(i int, enc bool) {
 		if enc {
 			m[names[i]] = true

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sv-secrets/sv/audit"
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/binfile"
 	"github.com/sv-secrets/sv/formats/dotenv"
@@ -556,16 +557,37 @@ func jsonText(text []byte) bool {
 // is told by the content (a sops file of each format has its own
 // metadata), YAML otherwise.
 func inspectAny(src []byte) (*yamlwalk.Info, error) {
+	return inspectAnyRules(src, yamlwalk.Rules{})
+}
+
+func inspectAnyRules(src []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
 	switch {
 	case yamlwalk.IsEncrypted(src):
 	case isBinaryEnvelope(src):
 		return binfile.Inspect(src)
 	case jsonfile.IsEncrypted(src) && jsonText(src):
-		return jsonfile.Inspect(src, yamlwalk.Rules{})
+		return jsonfile.Inspect(src, rules)
 	case dotenv.IsEncrypted(src):
-		return dotenv.Inspect(src, yamlwalk.Rules{})
+		return dotenv.Inspect(src, rules)
 	case inifile.IsEncrypted(src):
-		return inifile.Inspect(src, yamlwalk.Rules{})
+		return inifile.Inspect(src, rules)
 	}
-	return yamlwalk.Inspect(src, yamlwalk.Rules{})
+	return yamlwalk.Inspect(src, rules)
+}
+
+// The audit (sv log, sv status --ages) reads every version of a file in
+// its format.
+func init() {
+	audit.InspectFile = func(path string, text []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
+		if path == "" {
+			return inspectAnyRules(text, rules)
+		}
+		return inspectFile(path, text, rules)
+	}
+	audit.EncryptedFile = func(path string, b []byte) bool {
+		if path == "" {
+			return yamlwalk.IsEncrypted(b) || isBinaryEnvelope(b) || jsonfile.IsEncrypted(b) || dotenv.IsEncrypted(b) || inifile.IsEncrypted(b)
+		}
+		return encryptedFile(path, b)
+	}
 }

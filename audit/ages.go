@@ -66,7 +66,7 @@ func (h *History) Ages(ctx context.Context, files map[string][]byte, rules func(
 		if rules != nil {
 			r = rules(file)
 		}
-		cur := NewSnapshot(src, r)
+		cur := NewSnapshotFile(file, src, r)
 		if !cur.IsEncrypted() {
 			continue
 		}
@@ -75,7 +75,7 @@ func (h *History) Ages(ctx context.Context, files map[string][]byte, rules func(
 			b, err := head.get("HEAD:" + file)
 			switch {
 			case err == nil:
-				prev = NewSnapshot(b, r)
+				prev = NewSnapshotFile(file, b, r)
 			case !errors.Is(err, errMissing):
 				return nil, err
 			}

@@ -174,14 +174,31 @@ var notValue = valueKey{doc: -1}
 // version uses its own. A version that cannot be read gives a snapshot
 // whose Diff reports Invalid.
 func NewSnapshot(src []byte, rules yamlwalk.Rules) *Snapshot {
+	return NewSnapshotFile("", src, rules)
+}
+
+// NewSnapshotFile is NewSnapshot for a version of the file at path, read
+// with InspectFile (so a JSON or dotenv file is read as one).
+func NewSnapshotFile(path string, src []byte, rules yamlwalk.Rules) *Snapshot {
 	text, digests, ok := shrink(src)
 	if !ok {
-		sh, digests := newShape(src, rules, true)
+		sh, digests := newShape(path, src, rules, true)
 		return sh.snapshot(digests)
 	}
-	sh, _ := newShape(text, rules, false)
+	sh, _ := newShape(path, text, rules, false)
 	return sh.snapshot(digests)
 }
+
+// InspectFile and EncryptedFile let the caller teach the audit file
+// formats other than YAML (sv sets them to read JSON, dotenv, INI and
+// binary files by name and content; path is "" when unknown). Both default
+// to YAML.
+var (
+	InspectFile = func(path string, text []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
+		return yamlwalk.Inspect(text, rules)
+	}
+	EncryptedFile = func(path string, b []byte) bool { return yamlwalk.IsEncrypted(b) }
+)
 
 // snapshot fills the shape with one version's ciphertexts.
 func (sh *shape) snapshot(digests []digest) *Snapshot {
@@ -200,10 +217,10 @@ func (sh *shape) snapshot(digests []digest) *Snapshot {
 // newShape parses text, in which ciphertext number i has been replaced by
 // "ENC[AES256_GCM,~i,TYPE]"; or, with raw, text as it is, numbering the
 // ciphertexts of values in order and returning their digests.
-func newShape(text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
+func newShape(path string, text []byte, rules yamlwalk.Rules, raw bool) (*shape, []digest) {
 	sh := &shape{plain: map[valueKey]bool{}, wrapped: map[string]digest{}, fixed: map[valueKey]digest{}}
 	var digests []digest
-	info, err := yamlwalk.Inspect(text, rules)
+	info, err := InspectFile(path, text, rules)
 	if err != nil {
 		if !errors.Is(err, yamlwalk.ErrEmpty) {
 			sh.err = err

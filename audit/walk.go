@@ -280,22 +280,23 @@ func (w *walker) snapshot(sha, path string) (*Snapshot, error) {
 		return nil, err
 	}
 	var s *Snapshot
-	if !yamlwalk.IsEncrypted(b) {
+	if !EncryptedFile(path, b) {
 		var rules yamlwalk.Rules
 		if w.opt.Rules != nil {
 			rules = w.opt.Rules(path)
 		}
-		s = NewSnapshot(b, rules)
+		s = NewSnapshotFile(path, b, rules)
 	} else if text, digests, ok := shrink(b); !ok {
-		s = NewSnapshot(b, yamlwalk.Rules{})
+		s = NewSnapshotFile(path, b, yamlwalk.Rules{})
 	} else {
 		// An encrypted version's rules are its own, so its shape depends
-		// on its text alone.
+		// on its text alone (and its format, which the name's extension
+		// may decide).
 		text = blankLastModified(text)
-		k := sha256.Sum256(text)
+		k := sha256.Sum256(append([]byte(extOf(path)+"\x00"), text...))
 		sh := w.shapes[k]
 		if sh == nil {
-			sh, _ = newShape(text, yamlwalk.Rules{}, false)
+			sh, _ = newShape(path, text, yamlwalk.Rules{}, false)
 			if len(w.shapes) >= 1024 {
 				clear(w.shapes)
 			}
@@ -359,4 +360,13 @@ func (c *snapCache) put(key string, s *Snapshot) {
 		c.ll.Remove(last)
 		delete(c.m, last.Value.(*cacheItem).key)
 	}
+}
+
+// extOf is the extension of a slash path's last element.
+func extOf(p string) string {
+	i := strings.LastIndexByte(p, '.')
+	if i < 0 || strings.Contains(p[i:], "/") {
+		return ""
+	}
+	return p[i:]
 }
