@@ -2,6 +2,7 @@ package yamlwalk
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
@@ -211,4 +212,68 @@ func (f *File) collapseCopies(copies map[*yaml.Node]*aliasCopy, states map[*yaml
 		edits = append(edits, edit{start, start + len(cp.node.Tag) + 1, ""})
 	}
 	return edits, collapsed, nil
+}
+
+// aliasWarnings names aliases that point at encrypted values: sops expands
+// aliases and binds each copy to the alias's path, so it cannot decrypt them.
+func (f *File) aliasWarnings(states map[*yaml.Node]*leafState) []string {
+	var out []string
+	for _, a := range f.aliases {
+		if containsEncrypted(a.target, states) {
+			out = append(out, fmt.Sprintf("%s is an alias of an encrypted value: sv reads it, but sops cannot (it binds each alias copy to its own path)", a.path))
+		}
+	}
+	return out
+}
+
+func containsEncrypted(n *yaml.Node, states map[*yaml.Node]*leafState) bool {
+	if st := states[n]; st != nil && st.encrypted {
+		return true
+	}
+	for _, c := range n.Content {
+		if containsEncrypted(c, states) {
+			return true
+		}
+	}
+	return n.Kind == yaml.AliasNode && containsEncrypted(n.Alias, states)
+}
+
+// aliasTag marks an alias of an encrypted scalar that sv wrote out as a
+// value of its own: sops expands aliases and binds each copy to the alias's
+// path, so "*name" would not decrypt for sops. The copy is encrypted under
+// the alias's path and tagged with the anchor's name, which sops ignores;
+// decryption turns it back into "*name".
+const aliasTag = "!sv/alias:"
+
+func isAliasCopy(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && strings.HasPrefix(n.Tag, aliasTag) && crypt.IsENC(n.Value)
+}
+
+func (f *File) materializeAlias(l *Leaf, c *crypt.Cipher, rules Rules, states map[*yaml.Node]*leafState, stash Stash, edits *[]edit, res *Result) error {
+	target := states[l.Node.Alias]
+	if target == nil || !target.encrypted || !rules.ShouldEncrypt(l.Keys, nil) {
+		return nil
+	}
+	aad := crypt.AAD(l.Keys)
+	enc := ""
+	if stash != nil {
+		enc = stash(aad, target.typ, target.pt)
+	}
+	if enc == "" {
+		var err error
+		if enc, err = c.Encrypt(target.pt, target.typ, aad, nil); err != nil {
+			return err
+		}
+	}
+	off, err := f.src.offset(l.Node.Line, l.Node.Column)
+	if err != nil {
+		return err
+	}
+	if l.Flow {
+		enc = "'" + enc + "'"
+	}
+	states[l.Node] = &leafState{typ: target.typ, pt: target.pt, encrypted: true, isNew: true}
+	res.Encrypted++
+	*edits = append(*edits, edit{off, off + 1 + len(l.Node.Value), aliasTag + l.Node.Value + " " + enc})
+	return nil
 }

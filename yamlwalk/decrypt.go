@@ -729,3 +729,8 @@ func (f *File) restOfLine(off int) bool {
 	le := f.src.lineEnd(off)
 	return off < le && strings.TrimSpace(string(f.src.b[off:le])) != ""
 }
+
+// KeySource opens the data key of an encrypted file. *crypt.Keyring is one.
+type KeySource interface {
+	DataKey(groups []crypt.KeyGroup, threshold int) ([]byte, error)
+}

@@ -1,6 +1,7 @@
 package yamlwalk
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -275,4 +276,99 @@ func quote(s string) string {
 
 func (m *Metadata) String() string {
 	return fmt.Sprintf("sops metadata with %d recipients", len(m.Recipients()))
+}
+
+// Metadata returns the parsed sops block of the first document, nil if the
+// file has none.
+func (f *File) Metadata() (*Metadata, error) {
+	d := f.Docs[0]
+	if d.sopsVal == nil {
+		for _, o := range f.Docs[1:] {
+			if o.sopsVal != nil {
+				return nil, &MetadataError{"only a later document has a sops block"}
+			}
+		}
+		return nil, nil
+	}
+	m, err := parseMetadata(d.sopsVal)
+	if err != nil {
+		return nil, err
+	}
+	m.MAC = f.realValue(m.MAC)
+	return m, nil
+}
+
+// IsEncrypted reports cheaply whether b looks like a SOPS-encrypted YAML
+// file: a top-level sops key with a mac. It does not verify anything.
+func IsEncrypted(b []byte) bool {
+	i := bytes.Index(b, []byte("\nsops:"))
+	if i < 0 && !bytes.HasPrefix(b, []byte("sops:")) {
+		return false
+	}
+	return bytes.Contains(b, []byte("mac: ENC[AES256_GCM,")) || bytes.Contains(b, []byte("lastmodified:"))
+}
+
+// appendMetadata inserts the sops block at the end of every document, in the
+// file's indentation.
+func (f *File) appendMetadata(m *Metadata) ([]edit, error) {
+	unit := strings.Repeat(" ", f.indentUnit())
+	eol := f.eol()
+	var edits []edit
+	for _, d := range f.Docs {
+		base := ""
+		if d.Root != nil && len(d.Root.Content) > 0 {
+			base = strings.Repeat(" ", d.Root.Column-1)
+		}
+		block, err := renderMetadata(m, base, unit, eol)
+		if err != nil {
+			return nil, err
+		}
+		at := d.end
+		if at > 0 && f.src.b[at-1] != '\n' {
+			// No final newline: keep it that way so decryption gives the
+			// original back.
+			block = eol + strings.TrimSuffix(block, eol)
+		}
+		edits = append(edits, edit{at, at, block})
+	}
+	return edits, nil
+}
+
+// updateMetadata rewrites lastmodified and mac in place in every document's
+// sops block, leaving the rest of the block as it is.
+func (f *File) updateMetadata(lastMod, mac string) ([]edit, error) {
+	var edits []edit
+	for _, d := range f.Docs {
+		if d.sopsVal == nil {
+			continue
+		}
+		found := 0
+		for i := 0; i+1 < len(d.sopsVal.Content); i += 2 {
+			k, v := d.sopsVal.Content[i].Value, d.sopsVal.Content[i+1]
+			if k != "lastmodified" && k != "mac" {
+				continue
+			}
+			off, err := f.src.offset(v.Line, v.Column)
+			if err != nil {
+				return nil, err
+			}
+			sp, err := f.src.scalarSpan(v, off, d.sopsVal.Column-1, false)
+			if err != nil {
+				return nil, &MetadataError{"cannot locate " + k}
+			}
+			text := mac
+			if k == "lastmodified" {
+				text = `"` + lastMod + `"`
+				if v.Style&yaml.SingleQuotedStyle != 0 {
+					text = "'" + lastMod + "'"
+				}
+			}
+			edits = append(edits, edit{sp.val, sp.end, text})
+			found++
+		}
+		if found != 2 {
+			return nil, &MetadataError{"lastmodified or mac is missing"}
+		}
+	}
+	return edits, nil
 }
