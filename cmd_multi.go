@@ -46,8 +46,9 @@ func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, as fileForm
 }
 
 // outputDir reports whether decrypt's --output names a directory to write
-// each plaintext into: always with several files, and with one file when
-// it is an existing directory or ends with a path separator.
+// each plaintext into: always with several files (but "-", standard output,
+// as without --output), and with one file when it is an existing directory
+// or ends with a path separator.
 func outputDir(out string, files int) bool {
 	if out == "" || out == "-" {
 		return false
@@ -72,9 +73,6 @@ func decryptManyAction(c *cli.Context) error {
 	out := c.String("output")
 	var targets []string
 	if outputDir(out, len(files)) {
-		if out == "-" {
-			return &usageError{msg: "--output - takes exactly one FILE; without --output the plaintexts go to standard output"}
-		}
 		seen := map[string]string{}
 		for _, f := range files {
 			t := filepath.Join(out, filepath.Base(f))
@@ -84,11 +82,6 @@ func decryptManyAction(c *cli.Context) error {
 			seen[t] = f
 			targets = append(targets, t)
 		}
-		if err := os.MkdirAll(out, 0o700); err != nil {
-			return fmt.Errorf("%s: %w", out, unwrapPathError(err))
-		}
-	} else if out == "-" {
-		out = "" // standard output, as without --output
 	}
 	as, err := typeOverride(c)
 	if err != nil {
@@ -97,6 +90,11 @@ func decryptManyAction(c *cli.Context) error {
 	kr, err := loadKeyring()
 	if err != nil {
 		return err
+	}
+	if targets != nil {
+		if err := os.MkdirAll(out, 0o700); err != nil {
+			return fmt.Errorf("%s: %w", out, unwrapPathError(err))
+		}
 	}
 	probs := &fileProblems{verb: "decrypt", total: len(files)}
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
