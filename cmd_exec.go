@@ -9,13 +9,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
-	"github.com/sv-secrets/sv/editor"
+	"github.com/sv-secrets/sv/internal/child"
+	"github.com/sv-secrets/sv/internal/privdir"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
@@ -134,9 +133,9 @@ func execEnvAction(c *cli.Context) error {
 	for _, v := range vars {
 		env = append(env, v.name+"="+v.value)
 	}
-	stop := forwardSignals()
-	defer stop.release()
-	return runChild(c, argv, env, stop)
+	sigs := child.Catch()
+	defer sigs.Stop()
+	return runChild(c, argv, env, sigs)
 }
 
 func execFileAction(c *cli.Context) error {
@@ -157,14 +156,16 @@ func execFileAction(c *cli.Context) error {
 	}
 	// Catch signals before any plaintext exists, so an interrupt can never
 	// leave it behind.
-	sigs := forwardSignals()
-	defer sigs.release()
-	dir, err := privateDir()
+	sigs := child.Catch()
+	defer sigs.Stop()
+	// Named after the process, so that a directory left by a SIGKILL is
+	// removed by the next exec-file.
+	dir, err := privdir.New("sv-exec-")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, filepath.Base(file))
+	defer dir.Remove()
+	path := filepath.Join(dir.Path(), filepath.Base(file))
 	if c.Bool("fifo") {
 		if err := startFIFO(path, dec.Text); err != nil {
 			return err
@@ -189,85 +190,14 @@ func execFileAction(c *cli.Context) error {
 	return runChild(c, args, childEnv(os.Environ(), c.Bool("pass-keys")), sigs)
 }
 
-// privateDir makes a 0700 directory, in memory (/dev/shm) when possible.
-func privateDir() (string, error) {
-	// Named after the process, so that a directory left by a SIGKILL is
-	// removed by the next exec-file (see editor.RemoveStale).
-	base, pattern := os.TempDir(), editor.ProcessPattern("sv-exec-")
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		editor.RemoveStale("/dev/shm", "sv-exec-")
-		if d, err := os.MkdirTemp("/dev/shm", pattern); err == nil {
-			return d, nil
-		}
-	}
-	editor.RemoveStale(base, "sv-exec-")
-	d, err := os.MkdirTemp(base, pattern)
-	if err != nil {
-		return "", fmt.Errorf("creating a private directory: %w", err)
-	}
-	return d, nil
-}
-
-// signalForwarder holds signals that arrive while a child runs.
-type signalForwarder struct {
-	ch chan os.Signal
-}
-
-var forwardedSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
-
-// forwardSignals starts catching the signals that would otherwise kill sv
-// before it could clean up.
-func forwardSignals() *signalForwarder {
-	s := &signalForwarder{ch: make(chan os.Signal, 8)}
-	signal.Notify(s.ch, forwardedSignals...)
-	return s
-}
-
-func (s *signalForwarder) release() { signal.Stop(s.ch) }
-
-// runChild runs argv with env and sv's standard streams, passes on signals,
-// and returns the child's exit status as sv's (128+N if signal N ended it).
-func runChild(c *cli.Context, argv, env []string, sigs *signalForwarder) error {
-	// A signal that came before the child exists ends sv now (after the
-	// caller's cleanup), as it would have without the handler.
-	select {
-	case s := <-sigs.ch:
-		return &exitError{code: 128 + int(s.(syscall.Signal))}
-	default:
-	}
+// runChild runs argv with env and sv's standard streams under
+// internal/child's policy: signals passed on, the child's exit status
+// becomes sv's (128+N if signal N ended it; 127 or 126 if it cannot start).
+func runChild(c *cli.Context, argv, env []string, sigs *child.Forwarder) error {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return &exitError{code: 127, err: fmt.Errorf("%s: command not found", argv[0])}
-		}
-		return &exitError{code: 126, err: fmt.Errorf("%s: %w", argv[0], unwrapPathError(err))}
-	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs.ch:
-				cmd.Process.Signal(s)
-			case <-done:
-				return
-			}
-		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	if err == nil {
-		return nil
-	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return err
-	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return &exitError{code: 128 + int(ws.Signal())}
-	}
-	return &exitError{code: ee.ExitCode()}
+	return sigs.Run(cmd)
 }
 
 type envVar struct {

@@ -8,15 +8,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/helmplugin"
+	"github.com/sv-secrets/sv/internal/child"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -582,38 +581,17 @@ func helmWrap(c *cli.Context, env helmEnv, s helmplugin.Settings, args []string)
 	cmd := exec.Command(helmBin, rewritten...)
 	cmd.Env = env.environ()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
-	if err := cmd.Start(); err != nil {
-		return withHint(fmt.Errorf("cannot run %s: %w", helmBin, unwrapExecError(err)), "set HELM_BIN or HELM_SECRETS_HELM_PATH to the helm binary")
+	// Signals are passed on to helm (Ctrl-C reaches it too, in the same
+	// process group); sv waits for helm to finish so its exit status (128+N
+	// if signal N ended it) is the one the caller sees.
+	sigs := child.Catch()
+	defer sigs.Stop()
+	err = sigs.Run(cmd)
+	var se *child.StartError
+	if errors.As(err, &se) {
+		return withHint(fmt.Errorf("cannot run %s: %w", helmBin, se.Err), "set HELM_BIN or HELM_SECRETS_HELM_PATH to the helm binary")
 	}
-	// Ctrl-C reaches helm too (same process group); sv waits for helm to
-	// finish so its exit code is the one the caller sees.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				cmd.Process.Signal(s)
-			case <-done:
-				return
-			}
-		}
-	}()
-	if err := cmd.Wait(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code := ee.ExitCode()
-			if code < 0 {
-				code = exitFailure
-			}
-			return &exitError{code: code}
-		}
-		return err
-	}
-	return nil
+	return err
 }
 
 func unwrapExecError(err error) error {

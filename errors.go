@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/child"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -24,10 +25,13 @@ func exitCodeFor(err error) int {
 		mac *yamlwalk.MACError
 		nk  *crypt.NoKeyError
 		ue  *usageError
+		cs  *child.StartError
 	)
 	switch {
 	case errors.As(err, &ue):
 		return exitUsage
+	case errors.As(err, &cs):
+		return cs.Code() // 127 or 126, as a shell
 	case errors.As(err, &mac):
 		return exitMACMismatch
 	case errors.As(err, &nk):

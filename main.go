@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sv-secrets/sv/internal/child"
 	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/internal/version"
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -157,6 +158,11 @@ func reportError(w io.Writer, err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) && ee.err == nil {
 		return ee.code
+	}
+	// A command sv ran failed: its status is sv's, and it spoke for itself.
+	var ce *child.ExitError
+	if errors.As(err, &ce) && err == error(ce) {
+		return ce.Code
 	}
 	msg := strings.TrimSuffix(err.Error(), ".")
 	fmt.Fprintf(w, "sv: error: %s\n", safetext.Terminal(msg))

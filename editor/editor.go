@@ -1,10 +1,10 @@
 // Package editor lets a user change plaintext in their own editor without
 // leaving it on disk: the text lives in a private temporary directory
-// (mode 0700, the file 0600, on /dev/shm where it exists, so on Linux it
-// never reaches a disk), and the directory is removed on every exit path —
-// normal return, error, and SIGINT, SIGTERM, SIGHUP or SIGQUIT. SIGKILL
-// cannot be caught: a directory it leaves behind is named after the dead
-// process and removed when the next session starts.
+// (internal/privdir: mode 0700, the file 0600, on /dev/shm where it exists,
+// so on Linux it never reaches a disk), and the directory is removed on
+// every exit path — normal return, error, and SIGINT, SIGTERM, SIGHUP or
+// SIGQUIT. SIGKILL cannot be caught: a directory it leaves behind is named
+// after the dead process and removed when the next session starts.
 //
 // Signals follow git's rules for editors. While the editor runs, SIGINT is
 // left to the editor: it shares the terminal, so a ^C reaches it too, and
@@ -12,7 +12,8 @@
 // reports that. SIGTERM, SIGHUP and SIGQUIT are passed on to the editor, the
 // directory is removed, and the process dies of the same signal, as it
 // would have without the handler. Outside the editor, all three remove the
-// directory and end the process the same way.
+// directory and end the process the same way. The signal set, the editor's
+// start and exit status and the death by a signal follow internal/child.
 package editor
 
 import (
@@ -23,16 +24,12 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
-)
 
-// ShmDir is where the private directory goes when it exists: a RAM-backed
-// file system on Linux.
-var ShmDir = "/dev/shm"
+	"github.com/sv-secrets/sv/internal/child"
+	"github.com/sv-secrets/sv/internal/privdir"
+)
 
 // killDelay is how long a signalled editor gets to exit before it is
 // killed.
@@ -41,6 +38,7 @@ const killDelay = 3 * time.Second
 // Session is a private temporary file being edited.
 type Session struct {
 	dir, path string
+	priv      *privdir.Dir
 
 	mu      sync.Mutex
 	closed  bool
@@ -55,25 +53,17 @@ type Session struct {
 // New creates a private directory holding one file, named name (so the
 // editor can pick its syntax from the extension), with content.
 func New(name string, content []byte) (*Session, error) {
-	base := ""
-	if fi, err := os.Stat(ShmDir); err == nil && fi.IsDir() && writable(ShmDir) {
-		base = ShmDir
-	}
 	// The directory is named after the process, so that one left behind
 	// by a process that could not clean up (SIGKILL, a crash, a power
 	// cut on a disk-backed TMPDIR) is removed by the next session.
-	RemoveStale(base, dirPrefix)
-	dir, err := os.MkdirTemp(base, ProcessPattern(dirPrefix))
+	priv, err := privdir.New(DirPrefix)
 	if err != nil {
-		return nil, fmt.Errorf("creating a private temporary directory: %w", err)
+		return nil, err
 	}
-	s := &Session{dir: dir, path: filepath.Join(dir, filepath.Base(name)), stop: make(chan struct{})}
+	dir := priv.Path()
+	s := &Session{dir: dir, priv: priv, path: filepath.Join(dir, filepath.Base(name)), stop: make(chan struct{})}
 	// Catch signals before any plaintext exists.
 	s.catchSignals()
-	if err := os.Chmod(dir, 0o700); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("creating a private temporary directory: %w", err)
-	}
 	if err := s.Write(content); err != nil {
 		s.Close()
 		return nil, err
@@ -115,7 +105,7 @@ func (s *Session) Read() ([]byte, error) {
 // ExitError is an editor that failed: a non-zero exit status, or death by a
 // signal.
 type ExitError struct {
-	Code   int
+	Code   int       // the exit status, 128+N for death by signal N
 	Signal os.Signal // nil unless the editor was killed by a signal
 }
 
@@ -141,16 +131,17 @@ func (s *Session) Run(argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 		s.waitForEnd()
 		return errors.New("session closed")
 	}
-	if err := cmd.Start(); err != nil {
+	if err := child.Start(cmd); err != nil {
 		s.mu.Unlock()
-		if errors.Is(err, exec.ErrNotFound) {
+		var se *child.StartError
+		if errors.As(err, &se) && se.NotFound {
 			return fmt.Errorf("editor %q not found: set SOPS_EDITOR or EDITOR", argv[0])
 		}
 		return fmt.Errorf("starting the editor: %w", err)
 	}
 	s.editor, s.exited = cmd, make(chan struct{})
 	s.mu.Unlock()
-	err := cmd.Wait()
+	err := child.Wait(cmd)
 	s.mu.Lock()
 	close(s.exited)
 	s.editor = nil
@@ -162,12 +153,9 @@ func (s *Session) Run(argv []string, stdin io.Reader, stdout, stderr io.Writer) 
 	if err == nil {
 		return nil
 	}
-	var ee *exec.ExitError
+	var ee *child.ExitError
 	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return &ExitError{Code: -1, Signal: ws.Signal()}
-		}
-		return &ExitError{Code: ee.ExitCode()}
+		return &ExitError{Code: ee.Code, Signal: ee.Signal}
 	}
 	return fmt.Errorf("running the editor: %w", err)
 }
@@ -191,46 +179,20 @@ func (s *Session) Close() error {
 	return s.remove()
 }
 
-// removeAll overwrites every regular file in the directory, then removes
-// it (a stale directory may hold the editor's swap files too).
-func (s *Session) removeAll() error {
-	entries, _ := os.ReadDir(s.dir)
-	for _, e := range entries {
-		p := filepath.Join(s.dir, e.Name())
-		if fi, err := os.Lstat(p); err == nil && fi.Mode().IsRegular() {
-			if f, err := os.OpenFile(p, os.O_WRONLY, 0); err == nil {
-				f.Write(make([]byte, fi.Size()))
-				f.Close()
-			}
-		}
-	}
-	return os.RemoveAll(s.dir)
-}
-
+// remove overwrites the files (the editor's swap and backup files too) and
+// removes the directory.
 func (s *Session) remove() error {
-	// Overwrite before unlinking, for temp dirs that are not in RAM.
-	if fi, err := os.Stat(s.path); err == nil && fi.Mode().IsRegular() {
-		if f, err := os.OpenFile(s.path, os.O_WRONLY, 0); err == nil {
-			f.Write(make([]byte, fi.Size()))
-			f.Close()
-		}
-	}
-	if err := os.RemoveAll(s.dir); err != nil {
-		return fmt.Errorf("removing the temporary directory %s: %w", s.dir, err)
-	}
-	return nil
+	return s.priv.Remove()
 }
 
 func (s *Session) catchSignals() {
 	s.sigs = make(chan os.Signal, 4)
-	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT} {
-		// A signal the process was started with ignored (nohup, a
-		// background job) stays ignored.
-		if !signal.Ignored(sig) {
-			s.handled = append(s.handled, sig)
-		}
+	// A signal the process was started with ignored (nohup, a background
+	// job) stays ignored.
+	s.handled = child.Signals()
+	if len(s.handled) > 0 {
+		signal.Notify(s.sigs, s.handled...)
 	}
-	signal.Notify(s.sigs, s.handled...)
 	go func() {
 		for {
 			select {
@@ -252,7 +214,7 @@ func (s *Session) onSignal(sig os.Signal) bool {
 		// Close won the race: the directory is gone; end the process as
 		// the signal would have.
 		s.mu.Unlock()
-		die(sig)
+		child.Die(sig)
 		return true
 	}
 	ed, exited := s.editor, s.exited
@@ -276,7 +238,7 @@ func (s *Session) onSignal(sig os.Signal) bool {
 	s.remove()
 	s.closed = true
 	s.mu.Unlock()
-	die(sig)
+	child.Die(sig)
 	return true
 }
 
@@ -286,41 +248,6 @@ func (s *Session) waitForEnd() {
 	select {}
 }
 
-// dirPrefix starts the name of every session directory: sv-edit-PID-RANDOM.
-const dirPrefix = "sv-edit-"
-
-// ProcessPattern is the os.MkdirTemp pattern of a private directory named
-// after this process: prefix, the process id, a dash, then random.
-func ProcessPattern(prefix string) string {
-	return prefix + strconv.Itoa(os.Getpid()) + "-"
-}
-
-// RemoveStale removes the directories in base named by ProcessPattern(prefix)
-// that belong to this user and to a process that no longer runs (killed by
-// SIGKILL before it could remove them), overwriting their files first. It
-// never fails: a directory it cannot judge or remove stays.
-func RemoveStale(base, prefix string) {
-	if base == "" {
-		base = os.TempDir()
-	}
-	entries, err := os.ReadDir(base)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.IsDir() {
-			continue
-		}
-		pidStr, _, ok := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidStr)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() {
-			continue
-		}
-		dir := filepath.Join(base, e.Name())
-		if !ownedByMe(dir) || processAlive(pid) {
-			continue
-		}
-		(&Session{dir: dir}).removeAll()
-	}
-}
+// DirPrefix starts the name of every session directory:
+// sv-edit-PID-RANDOM (see privdir.RemoveStale).
+const DirPrefix = "sv-edit-"

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/sv-secrets/sv/internal/privdir"
 )
 
 func needSh(t *testing.T) {
@@ -25,8 +27,8 @@ func TestSessionPrivateFile(t *testing.T) {
 	if filepath.Base(s.Path()) != "values.prod.yaml" || filepath.Dir(s.Path()) != s.Dir() {
 		t.Errorf("path %s: want values.prod.yaml in %s", s.Path(), s.Dir())
 	}
-	if fi, err := os.Stat(ShmDir); err == nil && fi.IsDir() && !strings.HasPrefix(s.Dir(), ShmDir+"/") {
-		t.Errorf("dir %s is not on %s", s.Dir(), ShmDir)
+	if fi, err := os.Stat(privdir.ShmDir); err == nil && fi.IsDir() && !strings.HasPrefix(s.Dir(), privdir.ShmDir+"/") {
+		t.Errorf("dir %s is not on %s", s.Dir(), privdir.ShmDir)
 	}
 	if runtime.GOOS != "windows" {
 		di, _ := os.Stat(s.Dir())
@@ -52,9 +54,9 @@ func TestSessionPrivateFile(t *testing.T) {
 }
 
 func TestSessionFallsBackToTempDir(t *testing.T) {
-	old := ShmDir
-	ShmDir = filepath.Join(t.TempDir(), "no-shm")
-	defer func() { ShmDir = old }()
+	old := privdir.ShmDir
+	privdir.ShmDir = filepath.Join(t.TempDir(), "no-shm")
+	defer func() { privdir.ShmDir = old }()
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
 	s, err := New("x.yaml", nil)

@@ -9,15 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sv-secrets/sv/internal/privdir"
 )
 
 // A session directory left by a process that could not clean up (SIGKILL)
 // is removed when the next session starts; directories of running
 // processes, of other programs and older unnamed ones stay.
 func TestStaleDirsRemoved(t *testing.T) {
-	old := ShmDir
-	ShmDir = t.TempDir()
-	defer func() { ShmDir = old }()
+	old := privdir.ShmDir
+	privdir.ShmDir = t.TempDir()
+	defer func() { privdir.ShmDir = old }()
 
 	// A pid that is certainly gone: a child that has exited and been
 	// waited for.
@@ -34,7 +36,7 @@ func TestStaleDirsRemoved(t *testing.T) {
 	defer func() { live.Process.Kill(); live.Wait() }()
 
 	mk := func(name string) string {
-		d := filepath.Join(ShmDir, name)
+		d := filepath.Join(privdir.ShmDir, name)
 		if err := os.Mkdir(d, 0o700); err != nil {
 			t.Fatal(err)
 		}

@@ -1,14 +1,6 @@
 //go:build !unix
 
-package editor
-
-import "os"
-
-// die ends the process after a signal. Without POSIX signals there is no
-// way to die of one; exit with the shell's code for SIGINT.
-func die(os.Signal) {
-	os.Exit(130)
-}
+package privdir
 
 func writable(string) bool { return true }
 
