@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/shlex"
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/editor"
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -59,11 +60,15 @@ Example:
 	}
 }
 
-// editorCommand is the editor command line, split like a shell would.
+// editorCommand is the editor command line, split into words as sops
+// splits it (github.com/google/shlex).
 func editorCommand() ([]string, error) {
 	for _, v := range []string{"SOPS_EDITOR", "EDITOR"} {
 		if s := os.Getenv(v); strings.TrimSpace(s) != "" {
-			argv := crypt.ShellSplit(s)
+			argv, err := shlex.Split(s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: cannot split it into words: %w", v, err)
+			}
 			if len(argv) == 0 {
 				return nil, fmt.Errorf("%s is empty after splitting it like a shell", v)
 			}

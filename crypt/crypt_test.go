@@ -128,11 +128,3 @@ func TestWrapUnwrapAndMix(t *testing.T) {
 		t.Fatalf("plugin recipient without plugins: %v", err)
 	}
 }
-
-func TestShellSplit(t *testing.T) {
-	got := ShellSplit(`code --wait "my file" 'a b' c\ d`)
-	want := []string{"code", "--wait", "my file", "a b", "c d"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("got %q", got)
-	}
-}

@@ -18,6 +18,7 @@ import (
 	"filippo.io/age/agessh"
 	"filippo.io/age/armor"
 	"filippo.io/age/plugin"
+	"github.com/google/shlex"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -191,7 +192,12 @@ var keyCmd struct {
 }
 
 func (k *Keyring) runKeyCmd(recipient string) ([]age.Identity, error) {
-	args := shellSplit(k.cmd)
+	// Split like sops does (github.com/google/shlex): words, quotes,
+	// backslash escapes; # starts a comment.
+	args, err := shlex.Split(k.cmd)
+	if err != nil {
+		return nil, fmt.Errorf("SOPS_AGE_KEY_CMD: cannot split it into words: %w", err)
+	}
 	if len(args) == 0 {
 		return nil, errors.New("SOPS_AGE_KEY_CMD is empty after splitting")
 	}
@@ -342,49 +348,3 @@ func ParseIdentity(s string, ui *plugin.ClientUI) (age.Identity, error) {
 	}
 	return nil, errors.New("not an age identity (want AGE-SECRET-KEY-1…, AGE-SECRET-KEY-PQ-1… or AGE-PLUGIN-…)")
 }
-
-// shellSplit splits a command line like a POSIX shell would for simple
-// cases: whitespace separates words, single and double quotes group, and a
-// backslash escapes the next character outside single quotes.
-func shellSplit(s string) []string {
-	var (
-		args    []string
-		cur     strings.Builder
-		inWord  bool
-		quote   rune
-		escaped bool
-	)
-	for _, r := range s {
-		switch {
-		case escaped:
-			cur.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0:
-			if r == quote {
-				quote = 0
-			} else {
-				cur.WriteRune(r)
-			}
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t' || r == '\n':
-			if inWord {
-				args = append(args, cur.String())
-				cur.Reset()
-				inWord = false
-			}
-		default:
-			cur.WriteRune(r)
-			inWord = true
-		}
-	}
-	if inWord {
-		args = append(args, cur.String())
-	}
-	return args
-}
-
-// ShellSplit is exported for commands that take editor command lines.
-func ShellSplit(s string) []string { return shellSplit(s) }

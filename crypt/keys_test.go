@@ -256,6 +256,12 @@ func TestKeyCmd(t *testing.T) {
 	if _, err = kr.DataKey(groups, 0); err == nil || !strings.Contains(err.Error(), "SOPS_AGE_KEY_CMD failed: exit status 7") {
 		t.Errorf("failing command: %v", err)
 	}
+	// Split like sops (github.com/google/shlex): an unclosed quote is an
+	// error, not a guess.
+	kr, _ = LoadKeyring(envOf(map[string]string{"SOPS_AGE_KEY_CMD": "sh -c 'exit 0"}))
+	if _, err = kr.DataKey(groups, 0); err == nil || !strings.Contains(err.Error(), "SOPS_AGE_KEY_CMD: cannot split it into words") {
+		t.Errorf("unclosed quote: %v", err)
+	}
 }
 
 func TestIdentityLines(t *testing.T) {
