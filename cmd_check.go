@@ -23,10 +23,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	extraCommands = append(extraCommands, checkCommand())
-}
-
 func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",

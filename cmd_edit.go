@@ -19,10 +19,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() {
-	extraCommands = append(extraCommands, editCommand(), setCommand(), unsetCommand())
-}
-
 func editCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "edit",

@@ -20,10 +20,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-func init() {
-	extraCommands = append(extraCommands, execEnvCommand(), execFileCommand())
-}
-
 func execEnvCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "exec-env",

@@ -23,10 +23,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	extraCommands = append(extraCommands, textconvCommand(), gitCommand(), mergeDriverCommand())
-}
-
 // The git configuration sv git setup writes. The driver name "sv" is what
 // .gitattributes refers to (diff=sv merge=sv).
 const (

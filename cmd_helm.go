@@ -21,10 +21,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	extraCommands = append(extraCommands, helmCommand(), pluginCommand())
-}
-
 const helmHelp = `sv as the Helm "secrets" plugin (a drop-in for helm-secrets)
 
 Usage:

@@ -21,10 +21,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	extraCommands = append(extraCommands, updatekeysCommand(), rotateCommand(), statusCommand())
-}
-
 // keyFile is one file a key command works on.
 type keyFile struct {
 	path string

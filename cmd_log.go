@@ -25,10 +25,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func init() {
-	extraCommands = append(extraCommands, logCommand())
-}
-
 func logCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "log",

@@ -92,19 +92,32 @@ func setUsageErrors(c *cli.Command) {
 	}
 }
 
+// commands is every command, in the order 'sv --help' lists them: the
+// everyday ones first, then keys, Helm, git, history, and sv itself.
 func commands() []*cli.Command {
-	cmds := []*cli.Command{
+	return []*cli.Command{
 		encryptCommand(),
 		decryptCommand(),
+		editCommand(),
+		setCommand(),
+		unsetCommand(),
+		execEnvCommand(),
+		execFileCommand(),
 		keygenCommand(),
+		updatekeysCommand(),
+		rotateCommand(),
+		statusCommand(),
+		checkCommand(),
+		helmCommand(),
+		pluginCommand(),
+		gitCommand(),
+		textconvCommand(),
+		mergeDriverCommand(),
+		logCommand(),
 		versionCommand(),
 		completionCommand(),
 	}
-	return append(cmds, extraCommands...)
 }
-
-// extraCommands are added by feature files (helm plugin, git, keys).
-var extraCommands []*cli.Command
 
 func onUsageError(c *cli.Context, err error, isSubcommand bool) error {
 	return &usageError{msg: err.Error(), hint: fmt.Sprintf("run '%s --help' for usage", commandPath(c))}
