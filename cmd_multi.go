@@ -24,6 +24,9 @@ type decrypted struct {
 	src []byte
 	dec *yamlwalk.Decrypted
 	err error
+	// drift is the recipient-drift warning (warnRecipientDrift), made
+	// by the worker: it reads the file's .sops.yaml.
+	drift []byte
 }
 
 // decryptFiles reads and decrypts files in parallel with one keyring,
@@ -41,7 +44,9 @@ func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, as fileForm
 		if err != nil {
 			return decrypted{src: src, err: fileError(files[i], err)}
 		}
-		return decrypted{src: src, dec: dec}
+		var drift bytes.Buffer
+		warnRecipientDrift(&drift, files[i], dec.Metadata)
+		return decrypted{src: src, dec: dec, drift: drift.Bytes()}
 	}, emit)
 }
 
@@ -113,7 +118,7 @@ func decryptManyAction(c *cli.Context) error {
 		for _, w := range d.dec.Warnings {
 			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
 		}
-		warnRecipientDrift(stderr, file, d.dec.Metadata)
+		stderr.Write(d.drift)
 		var err error
 		switch {
 		case inPlace:
