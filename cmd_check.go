@@ -593,12 +593,12 @@ func recipientDiff(rule *sopsconfig.Rule, m *yamlwalk.Metadata) string {
 		}
 		for r := range w {
 			if !h[r] {
-				missing = append(missing, abbrevRecipientForCheck(r))
+				missing = append(missing, crypt.ShortRecipient(r))
 			}
 		}
 		for r := range h {
 			if !w[r] {
-				extra = append(extra, abbrevRecipientForCheck(r))
+				extra = append(extra, crypt.ShortRecipient(r))
 			}
 		}
 	}
@@ -615,13 +615,4 @@ func recipientDiff(rule *sopsconfig.Rule, m *yamlwalk.Metadata) string {
 		parts = append(parts, "still encrypted to "+strings.Join(extra, ", "))
 	}
 	return fmt.Sprintf("recipients differ from %s: %s", rule, strings.Join(parts, "; "))
-}
-
-// abbrevRecipientForCheck abbreviates long recipients (post-quantum ones run to thousands
-// of characters) for messages.
-func abbrevRecipientForCheck(r string) string {
-	if len(r) > 70 {
-		return r[:20] + "…" + r[len(r)-8:]
-	}
-	return r
 }

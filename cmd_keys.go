@@ -314,6 +314,7 @@ type keyPlan struct {
 	src      []byte
 	meta     *yamlwalk.Metadata
 	info     *yamlwalk.Info // src inspected, to compare the rewrite with
+	spans    [][2]int       // where info's shrunk ciphertexts are in src (see keysInspect)
 	target   [][]crypt.Recipient
 	thresh   int
 	add, rm  []string
@@ -367,10 +368,10 @@ func updatekeysAction(c *cli.Context) error {
 			return
 		}
 		for _, r := range plan.rm {
-			fmt.Fprintf(out, "%s: remove %s\n", f.path, shortRecipient(r))
+			fmt.Fprintf(out, "%s: remove %s\n", f.path, crypt.ShortRecipient(r))
 		}
 		for _, r := range plan.add {
-			fmt.Fprintf(out, "%s: add %s\n", f.path, shortRecipient(r))
+			fmt.Fprintf(out, "%s: add %s\n", f.path, crypt.ShortRecipient(r))
 		}
 		if plan.relayout {
 			fmt.Fprintf(out, "%s: regroup keys (%d key group(s), threshold %d)\n", f.path, len(plan.target), plan.thresh)
@@ -419,7 +420,7 @@ func updatekeysAction(c *cli.Context) error {
 // planKeys compares a file's recipients with its rule's; nil means the file
 // is up to date.
 func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error) {
-	info, err := inspectFile(file, src, yamlwalk.Rules{})
+	info, spans, err := keysInspect(file, src)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +456,7 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 	if sameGroups(cur, want) && curThresh == thresh {
 		return nil, nil
 	}
-	p := &keyPlan{file: file, src: src, meta: meta, info: info, target: target, thresh: thresh}
+	p := &keyPlan{file: file, src: src, meta: meta, info: info, spans: spans, target: target, thresh: thresh}
 	p.add = recipientsNotIn(flattenRecipients(want), flattenRecipients(cur))
 	p.rm = recipientsNotIn(flattenRecipients(cur), flattenRecipients(want))
 	p.relayout = len(cur) != len(want) || curThresh != thresh || len(p.add) == 0 && len(p.rm) == 0
@@ -476,22 +477,39 @@ func applyKeys(p *keyPlan, keys yamlwalk.KeySource) error {
 	if err != nil {
 		return err
 	}
-	m := *p.meta
+	// The metadata as decryption read it: the plan's may hold shrunk
+	// ciphertexts (keysInspect), the real MAC is the decrypted file's.
+	m := *dec.Metadata
 	m.KeyGroups, m.Grouped, m.ShamirThreshold = groups, len(groups) > 1, p.thresh
 	out, err := yamlwalk.ReplaceMetadata(p.src, &m)
 	if err != nil {
 		return err
 	}
-	if err := sameValuesAndMAC(p.info, out); err != nil {
+	if err := sameValuesAndMAC(p.info, p.src, p.spans, out); err != nil {
 		return err
 	}
 	return replaceFile(p.file, p.src, out)
 }
 
 // sameValuesAndMAC checks that out holds exactly the values and
-// ciphertexts, mac and lastmodified of the file a inspected.
-func sameValuesAndMAC(a *yamlwalk.Info, out []byte) error {
-	b, err := yamlwalk.Inspect(out, yamlwalk.Rules{})
+// ciphertexts, mac and lastmodified of src, which a inspected (with its
+// ciphertexts shrunk, at spans, when spans is not nil: then out is
+// inspected shrunk too, and every ciphertext compared byte for byte).
+func sameValuesAndMAC(a *yamlwalk.Info, src []byte, spans [][2]int, out []byte) error {
+	text := out
+	if spans != nil {
+		t, outSpans, ok := yamlwalk.ShrinkCiphertexts(out)
+		if !ok || len(outSpans) != len(spans) {
+			return errors.New("the rewritten file changed values (please report this)")
+		}
+		for i, sp := range spans {
+			if !bytes.Equal(src[sp[0]:sp[1]], out[outSpans[i][0]:outSpans[i][1]]) {
+				return errors.New("the rewritten file changed values (please report this)")
+			}
+		}
+		text = t
+	}
+	b, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
 	if err != nil {
 		return fmt.Errorf("the rewritten file does not parse (please report this): %w", err)
 	}
@@ -711,6 +729,23 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 	}
 	listRecipients(w, file, groups)
 	return res, nil
+}
+
+// keysInspect inspects a file for updatekeys. A YAML file is inspected
+// with its ciphertexts shrunk to placeholders (yamlwalk.ShrinkCiphertexts,
+// as decryption parses it: a third less work for the plan, which needs
+// only the sops block's recipients); spans says where the real ciphertexts
+// are, for sameValuesAndMAC. Its Metadata.MAC is then a placeholder:
+// nothing may write it back.
+func keysInspect(file string, src []byte) (*yamlwalk.Info, [][2]int, error) {
+	if formatOf(file, src, formatAuto) == formatYAML {
+		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
+			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
+			return info, spans, err
+		}
+	}
+	info, err := inspectFile(file, src, yamlwalk.Rules{})
+	return info, nil, err
 }
 
 // fixedKey is a KeySource that knows the data key already.
@@ -948,15 +983,7 @@ func shortRecipientList(rs []string) string {
 	}
 	out := make([]string, len(rs))
 	for i, r := range rs {
-		out[i] = shortRecipient(r)
+		out[i] = crypt.ShortRecipient(r)
 	}
 	return strings.Join(out, ", ")
-}
-
-func shortRecipient(r string) string {
-	r = safetext.Terminal(r)
-	if len(r) <= 120 {
-		return r
-	}
-	return r[:24] + "…" + r[len(r)-8:]
 }

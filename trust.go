@@ -81,7 +81,7 @@ func trustedRecipients(w io.Writer, file string, groups [][]string, add []string
 				out[i] = append(out[i], r)
 				continue
 			}
-			fmt.Fprintf(w, "sv: warning: %s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)\n", file, shortRecipient(r), rule)
+			fmt.Fprintf(w, "sv: warning: %s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)\n", file, crypt.ShortRecipient(r), rule)
 		}
 		if len(g) > 0 && len(out[i]) == 0 {
 			return nil, withHint(fmt.Errorf("no recipient of the file is named by %s or --add-age; nothing written", rule), "add the recipients to .sops.yaml (then 'sv updatekeys') or pass them with --add-age")
@@ -96,7 +96,7 @@ func listRecipients(w io.Writer, file string, groups [][]string) {
 	for _, g := range groups {
 		var rs []string
 		for _, r := range g {
-			rs = append(rs, shortRecipient(r))
+			rs = append(rs, crypt.ShortRecipient(r))
 		}
 		parts = append(parts, strings.Join(rs, ", "))
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -86,10 +87,10 @@ func (e Event) String() string {
 	case Recipients:
 		var parts []string
 		for _, r := range e.RecipientsAdded {
-			parts = append(parts, "+"+ShortRecipient(r))
+			parts = append(parts, "+"+crypt.ShortRecipient(r))
 		}
 		for _, r := range e.RecipientsRemoved {
-			parts = append(parts, "-"+ShortRecipient(r))
+			parts = append(parts, "-"+crypt.ShortRecipient(r))
 		}
 		return "recipients: " + strings.Join(parts, " ")
 	case Rotated:
@@ -111,19 +112,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// ShortRecipient shortens recipients too long to read in a line
-// (post-quantum age recipients run to about 2,000 characters, ssh keys
-// carry a comment).
-func ShortRecipient(r string) string {
-	if f := strings.Fields(r); len(f) >= 2 && strings.HasPrefix(f[0], "ssh-") {
-		r = f[0] + " " + f[1]
-	}
-	if len(r) <= 70 {
-		return r
-	}
-	return r[:20] + "…" + r[len(r)-8:]
 }
 
 // valueKey identifies a value within a file version.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
-	"github.com/sv-secrets/sv/internal/safetext"
 )
 
 // Marker is the text that stands for one encrypted value in a masked file:
@@ -93,7 +92,7 @@ func foldMetadata(m *Metadata) string {
 	for _, g := range m.KeyGroups {
 		var rs []string
 		for _, k := range g.Age {
-			rs = append(rs, shortRecipient(k.Recipient))
+			rs = append(rs, crypt.ShortRecipient(k.Recipient))
 		}
 		for range g.Other {
 			rs = append(rs, "(non-age key)")
@@ -118,19 +117,4 @@ func foldMetadata(m *Metadata) string {
 	}
 	b.WriteString("}")
 	return b.String()
-}
-
-func shortRecipient(r string) string {
-	r = safetext.Terminal(strings.TrimSpace(r))
-	if typ, key, ok := strings.Cut(r, " "); ok && strings.HasPrefix(typ, "ssh-") {
-		key, _, _ = strings.Cut(key, " ")
-		if len(key) > 20 {
-			key = key[:8] + "…" + key[len(key)-8:]
-		}
-		return typ + " " + key
-	}
-	if len(r) > 24 {
-		return r[:12] + "…" + r[len(r)-6:]
-	}
-	return r
 }
