@@ -15,7 +15,7 @@
 #
 # Binaries are static (CGO_ENABLED=0), built with -trimpath, and stamped
 # with the version from internal/version (the one source of truth; the
-# plugin manifests carry HELMSECRETS+sv.VERSION, e.g. 4.7.0+sv.0.1.0).
+# plugin manifests carry HELMSECRETS+sv.VERSION, e.g. 4.7.6+sv.0.1.0).
 # Archive timestamps come from SOURCE_DATE_EPOCH (default: the last commit).
 #
 # Environment:
