@@ -114,7 +114,7 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	if encryptedAs(format, src) {
 		added, _ = valuePaths(src)
 		if c.IsSet("age") {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')\n", file)
+			warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
 		}
 		opt.EncryptComments = c.Bool("encrypt-comments")
 	} else {
@@ -130,10 +130,10 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		return fileError(file, explainIntegrity(err, "encrypt", file, src))
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	if len(res.Respelled) > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %d value(s) will be spelled differently after decryption (same value, different text): %s\n",
+		warnf(c.App.ErrWriter, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
 			file, len(res.Respelled), listPaths(res.Respelled, 5))
 	}
 	out := c.String("output")
@@ -150,7 +150,7 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 		return err
 	}
 	if len(added) > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)\n",
+		warnf(c.App.ErrWriter, "%s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)",
 			file, len(added), strings.Join(added, ", "), file)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
@@ -339,7 +339,7 @@ func decryptAction(c *cli.Context) error {
 		return explainIntegrity(err, "decrypt", file, src)
 	}
 	for _, w := range dec.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	warnRecipientDrift(c.App.ErrWriter, file, dec.Metadata)
 	text := dec.Text

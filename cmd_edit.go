@@ -101,7 +101,7 @@ func editAction(c *cli.Context) error {
 			return err
 		}
 		for _, w := range dec.Warnings {
-			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
+			warnf(stderr, "%s: %s", file, w)
 		}
 		start = dec.Text
 	case errors.Is(err, fs.ErrNotExist):
@@ -236,10 +236,10 @@ func readTermLine(r io.Reader) (string, error) {
 
 func reportResult(w io.Writer, file string, res *yamlwalk.Result) {
 	for _, warn := range res.Warnings {
-		fmt.Fprintf(w, "sv: warning: %s: %s\n", file, warn)
+		warnf(w, "%s: %s", file, warn)
 	}
 	if len(res.Respelled) > 0 {
-		fmt.Fprintf(w, "sv: warning: %s: %d value(s) will be spelled differently after decryption (same value, different text): %s\n",
+		warnf(w, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
 			file, len(res.Respelled), listPaths(res.Respelled, 5))
 	}
 }

@@ -64,7 +64,7 @@ Example:
 			file := c.Args().First()
 			out, note := textconv(file, c.Bool("mask"))
 			if note != "" {
-				fmt.Fprintf(c.App.ErrWriter, "sv: note: %s: %s\n", file, note)
+				notef(c.App.ErrWriter, "%s: %s", file, note)
 			}
 			_, err := c.App.Writer.Write(out)
 			if err != nil {
@@ -470,7 +470,7 @@ func setupAttributes(c *cli.Context, repo *gitrepo.Repo) (int, error) {
 			}
 		}
 		for _, u := range unusable {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s; pass --pattern for those files\n", u)
+			warnf(c.App.ErrWriter, "%s; pass --pattern for those files", u)
 		}
 		if len(patterns) == 0 {
 			return 0, withHint(fmt.Errorf("no creation rule in %s has a path_regex that can be written as a .gitattributes pattern", cfg.Path),
@@ -532,7 +532,7 @@ func reportUncovered(c *cli.Context, repo *gitrepo.Repo, cfg *sopsconfig.Config)
 		}
 	}
 	if len(missed) > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %d file(s) covered by .sops.yaml rules do not get the drivers: %s; add them with --pattern\n",
+		warnf(c.App.ErrWriter, "%d file(s) covered by .sops.yaml rules do not get the drivers: %s; add them with --pattern",
 			len(missed), listPaths(missed, 5))
 	}
 	return nil

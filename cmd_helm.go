@@ -418,7 +418,7 @@ func helmDecryptCmd(c *cli.Context, s helmplugin.Settings, args []string) error 
 			return err
 		}
 		for _, w := range dec.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+			warnf(c.App.ErrWriter, "%s: %s", file, w)
 		}
 		text = dec.Text
 	}
@@ -489,7 +489,7 @@ func encryptToWriter(c *cli.Context, file string) error {
 		return fileError(file, err)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	_, err = c.App.Writer.Write(res.Out)
 	return err
@@ -508,7 +508,7 @@ func newDownloader(c *cli.Context, s helmplugin.Settings) *helmplugin.Downloader
 				return nil, err
 			}
 			for _, w := range dec.Warnings {
-				fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", name, w)
+				warnf(c.App.ErrWriter, "%s: %s", name, w)
 			}
 			if s.Backend.Verbose {
 				fmt.Fprintf(c.App.ErrWriter, "sv: %s: data key recovered, file decrypted\n", name)

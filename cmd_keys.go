@@ -620,7 +620,7 @@ func rotateAction(c *cli.Context) error {
 	})
 	for _, r := range rm {
 		if !removed[r] && probs.total > 0 {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: --rm-age %s: not a recipient of any of the files\n", r)
+			warnf(c.App.ErrWriter, "--rm-age %s: not a recipient of any of the files", r)
 		}
 	}
 	if probs.total == 0 {

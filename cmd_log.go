@@ -336,9 +336,9 @@ func shallowNote(w io.Writer, h *audit.History) error {
 	if err != nil || len(b) == 0 {
 		return err
 	}
-	fmt.Fprintf(w, "sv: note: this is a shallow clone: its history starts at %s (commit %s); earlier changes are not shown and values already there have no known date\n",
+	notef(w, "this is a shallow clone: its history starts at %s (commit %s); earlier changes are not shown and values already there have no known date",
 		b[0].Date.Format("2006-01-02"), b[0].Short())
-	fmt.Fprintln(w, "sv: note: run 'git fetch --unshallow' for the whole history (in CI: check out with full depth, e.g. actions/checkout with fetch-depth: 0)")
+	notef(w, "run 'git fetch --unshallow' for the whole history (in CI: check out with full depth, e.g. actions/checkout with fetch-depth: 0)")
 	return nil
 }
 

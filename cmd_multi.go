@@ -116,7 +116,7 @@ func decryptManyAction(c *cli.Context) error {
 			return
 		}
 		for _, w := range d.dec.Warnings {
-			fmt.Fprintf(stderr, "sv: warning: %s: %s\n", file, w)
+			warnf(stderr, "%s: %s", file, w)
 		}
 		stderr.Write(d.drift)
 		var err error
@@ -214,7 +214,7 @@ func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
 			return
 		}
 		for _, w := range d.dec.Warnings {
-			fmt.Fprintf(c.App.ErrWriter, "sv: warning: %s: %s\n", file, w)
+			warnf(c.App.ErrWriter, "%s: %s", file, w)
 		}
 		vs, err := envVarsFor(file, d.src, d.dec.Text, prefix)
 		if err == nil {
@@ -226,7 +226,7 @@ func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
 		}
 		for _, v := range vs {
 			if j, ok := from[v.name]; ok {
-				fmt.Fprintf(c.App.ErrWriter, "sv: note: %s: %s (%s) overrides the value from %s (%s)\n", file, v.name, v.path, origin[v.name], vars[j].path)
+				notef(c.App.ErrWriter, "%s: %s (%s) overrides the value from %s (%s)", file, v.name, v.path, origin[v.name], vars[j].path)
 				vars[j] = v
 				origin[v.name] = file
 				continue

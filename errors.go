@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/child"
+	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -78,4 +81,72 @@ func hintsFor(err error) []string {
 		hints = append(hints, "sv refuses files that would make it (and every other reader) do unbounded work; no real values file needs this")
 	}
 	return hints
+}
+
+// usageError is a wrong invocation.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// hintError carries extra lines for the user.
+type hintError struct {
+	err   error
+	hints []string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
+
+// exitError carries a specific exit code (e.g. a wrapped command's).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// reportError is the one place errors are formatted for users:
+// "sv: error: …" lowercase without a trailing period, then "sv: hint: …".
+func reportError(w io.Writer, err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.err == nil {
+		return ee.code
+	}
+	// A command sv ran failed: its status is sv's, and it spoke for itself.
+	var ce *child.ExitError
+	if errors.As(err, &ce) && err == error(ce) {
+		return ce.Code
+	}
+	msg := strings.TrimSuffix(err.Error(), ".")
+	say(w, "error", msg)
+	for _, h := range hintsFor(err) {
+		say(w, "hint", h)
+	}
+	if ee != nil {
+		return ee.code
+	}
+	return exitCodeFor(err)
+}
+
+// warnf and notef are sv's voice for what is not an error, next to
+// reportError's "sv: error:" and "sv: hint:": one line on w, "sv: warning:"
+// or "sv: note:" in front, characters a terminal would act on escaped.
+func warnf(w io.Writer, format string, args ...any) {
+	say(w, "warning", fmt.Sprintf(format, args...))
+}
+
+func notef(w io.Writer, format string, args ...any) {
+	say(w, "note", fmt.Sprintf(format, args...))
+}
+
+func say(w io.Writer, kind, msg string) {
+	fmt.Fprintf(w, "sv: %s: %s\n", kind, safetext.Terminal(msg))
 }

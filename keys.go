@@ -18,7 +18,7 @@ func keyEnv() crypt.Env {
 	env := crypt.DefaultEnv()
 	env.PluginUI = plugin.NewTerminalUI(
 		func(format string, v ...any) { fmt.Fprintf(os.Stderr, "sv: "+format+"\n", v...) },
-		func(format string, v ...any) { fmt.Fprintf(os.Stderr, "sv: warning: "+format+"\n", v...) },
+		func(format string, v ...any) { warnf(os.Stderr, format, v...) },
 	)
 	env.Passphrase = readPassphrase
 	return env

@@ -4,7 +4,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/sv-secrets/sv/internal/child"
-	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/internal/version"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -133,57 +130,4 @@ func commandPath(c *cli.Context) string {
 		}
 	}
 	return strings.Join(append([]string{"sv"}, names...), " ")
-}
-
-// usageError is a wrong invocation.
-type usageError struct{ msg, hint string }
-
-func (e *usageError) Error() string { return e.msg }
-
-// hintError carries extra lines for the user.
-type hintError struct {
-	err   error
-	hints []string
-}
-
-func (e *hintError) Error() string { return e.err.Error() }
-func (e *hintError) Unwrap() error { return e.err }
-
-func withHint(err error, hints ...string) error { return &hintError{err: err, hints: hints} }
-
-// exitError carries a specific exit code (e.g. a wrapped command's).
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return fmt.Sprintf("exit status %d", e.code)
-	}
-	return e.err.Error()
-}
-func (e *exitError) Unwrap() error { return e.err }
-
-// reportError is the one place errors are formatted for users:
-// "sv: error: …" lowercase without a trailing period, then "sv: hint: …".
-func reportError(w io.Writer, err error) int {
-	var ee *exitError
-	if errors.As(err, &ee) && ee.err == nil {
-		return ee.code
-	}
-	// A command sv ran failed: its status is sv's, and it spoke for itself.
-	var ce *child.ExitError
-	if errors.As(err, &ce) && err == error(ce) {
-		return ce.Code
-	}
-	msg := strings.TrimSuffix(err.Error(), ".")
-	fmt.Fprintf(w, "sv: error: %s\n", safetext.Terminal(msg))
-	for _, h := range hintsFor(err) {
-		fmt.Fprintf(w, "sv: hint: %s\n", safetext.Terminal(h))
-	}
-	if ee != nil {
-		return ee.code
-	}
-	return exitCodeFor(err)
 }

@@ -67,7 +67,7 @@ func trustedRecipients(w io.Writer, file string, groups [][]string, add []string
 		return nil, err
 	}
 	if rule == nil {
-		fmt.Fprintf(w, "sv: warning: %s: no .sops.yaml rule covers it, so its recipients cannot be checked: the new data key goes to the recipients the file lists (anyone can add one to the sops block)\n", file)
+		warnf(w, "%s: no .sops.yaml rule covers it, so its recipients cannot be checked: the new data key goes to the recipients the file lists (anyone can add one to the sops block)", file)
 		return groups, nil
 	}
 	ok := map[string]bool{}
@@ -81,7 +81,7 @@ func trustedRecipients(w io.Writer, file string, groups [][]string, add []string
 				out[i] = append(out[i], r)
 				continue
 			}
-			fmt.Fprintf(w, "sv: warning: %s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)\n", file, crypt.ShortRecipient(r), rule)
+			warnf(w, "%s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)", file, crypt.ShortRecipient(r), rule)
 		}
 		if len(g) > 0 && len(out[i]) == 0 {
 			return nil, withHint(fmt.Errorf("no recipient of the file is named by %s or --add-age; nothing written", rule), "add the recipients to .sops.yaml (then 'sv updatekeys') or pass them with --add-age")
@@ -112,7 +112,7 @@ func warnRecipientDrift(w io.Writer, file string, m *yamlwalk.Metadata) {
 		return
 	}
 	if msg := recipientDiff(rule, m); msg != "" {
-		fmt.Fprintf(w, "sv: warning: %s: %s (run 'sv check'; 'sv updatekeys %s' gives it the rule's)\n", file, safetext.Terminal(shortLine(msg)), file)
+		warnf(w, "%s: %s (run 'sv check'; 'sv updatekeys %s' gives it the rule's)", file, safetext.Terminal(shortLine(msg)), file)
 	}
 }
 
