@@ -95,21 +95,13 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 			m.MAC, err = str()
 		case "mac_only_encrypted":
 			m.Rules.MACOnlyEncrypted, err = sopsBool(v)
-		case "unencrypted_suffix":
-			m.Rules.UnencryptedSuffix, err = str()
-		case "encrypted_suffix":
-			m.Rules.EncryptedSuffix, err = str()
-		case "unencrypted_regex":
-			m.Rules.UnencryptedRegex, err = str()
-		case "encrypted_regex":
-			m.Rules.EncryptedRegex, err = str()
-		case "unencrypted_comment_regex":
-			m.Rules.UnencryptedCommentRegex, err = str()
-		case "encrypted_comment_regex":
-			m.Rules.EncryptedCommentRegex, err = str()
 		case "version":
 			m.Version, err = str()
 		default:
+			if f := m.Rules.TextField(k); f != nil {
+				*f, err = str()
+				break
+			}
 			for _, o := range otherKeyKinds {
 				if k == o && v.Kind == yaml.SequenceNode {
 					top.Other += len(v.Content)
@@ -123,21 +115,9 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 	if !m.Grouped {
 		m.KeyGroups = []crypt.KeyGroup{top}
 	}
-	if !seen["lastmodified"] {
-		return nil, &MetadataError{"lastmodified is missing"}
-	}
-	if !seen["version"] || m.Version == "" {
-		return nil, &MetadataError{"version is missing"}
-	}
-	if _, err := crypt.MACAAD(m.LastModified); err != nil {
-		return nil, &MetadataError{"lastmodified is not an RFC 3339 time"}
-	}
-	n0 := 0
-	for _, g := range m.KeyGroups {
-		n0 += len(g.Age) + g.Other
-	}
-	if n0 == 0 {
-		return nil, &MetadataError{"no keys found in the file"}
+	n0, err := m.CheckRead(seen["lastmodified"])
+	if err != nil {
+		return nil, err
 	}
 	if err := m.validate(n0); err != nil {
 		return nil, err
@@ -146,6 +126,50 @@ func parseMetadata(n *yaml.Node) (*Metadata, error) {
 		return nil, &MetadataError{err.Error()}
 	}
 	return m, nil
+}
+
+// TextField returns the field of r that the sops metadata key holds, for
+// the suffix and regex rules; nil for any other key.
+func (r *Rules) TextField(key string) *string {
+	switch key {
+	case "unencrypted_suffix":
+		return &r.UnencryptedSuffix
+	case "encrypted_suffix":
+		return &r.EncryptedSuffix
+	case "unencrypted_regex":
+		return &r.UnencryptedRegex
+	case "encrypted_regex":
+		return &r.EncryptedRegex
+	case "unencrypted_comment_regex":
+		return &r.UnencryptedCommentRegex
+	case "encrypted_comment_regex":
+		return &r.EncryptedCommentRegex
+	}
+	return nil
+}
+
+// CheckRead makes the checks sops makes on any store's metadata once its
+// fields are read: lastmodified is there (hasLastModified) and an RFC 3339
+// time, version is set and there is at least one key. It returns the
+// number of key entries.
+func (m *Metadata) CheckRead(hasLastModified bool) (int, error) {
+	if !hasLastModified {
+		return 0, &MetadataError{"lastmodified is missing"}
+	}
+	if m.Version == "" {
+		return 0, &MetadataError{"version is missing"}
+	}
+	if _, err := crypt.MACAAD(m.LastModified); err != nil {
+		return 0, &MetadataError{"lastmodified is not an RFC 3339 time"}
+	}
+	n := 0
+	for _, g := range m.KeyGroups {
+		n += len(g.Age) + g.Other
+	}
+	if n == 0 {
+		return 0, &MetadataError{"no keys found in the file"}
+	}
+	return n, nil
 }
 
 func parseKeyGroup(g *yaml.Node) (crypt.KeyGroup, error) {

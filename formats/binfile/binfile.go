@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/sopsfile"
@@ -67,10 +68,8 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 	mac.Add(b)
 	enc := ""
 	if len(b) > 0 {
-		if enc = reuse.Lookup(crypt.AAD([]string{dataKey}), crypt.TypeStr, b); enc == "" {
-			if enc, err = c.Encrypt(b, crypt.TypeStr, crypt.AAD([]string{dataKey}), nil); err != nil {
-				return nil, err
-			}
+		if enc, err = reuse.EncryptValue(c, crypt.AAD([]string{dataKey}), crypt.TypeStr, crypt.TypeStr, b); err != nil {
+			return nil, err
 		}
 	}
 	lastMod, macEnc, err := sopsfile.SealMAC(c, mac.Sum(), opt.Now)
@@ -110,53 +109,10 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 // Render writes a tree as sops's JSON store does: json.Indent with a tab,
 // ": " after keys, a final line break.
 func Render(o sopsfile.Object) ([]byte, error) {
-	var raw bytes.Buffer
-	if err := writeCompact(&raw, o); err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	if err := json.Indent(&out, raw.Bytes(), "", "\t"); err != nil {
-		return nil, err
-	}
-	out.WriteByte('\n')
-	return out.Bytes(), nil
-}
-
-func writeCompact(w *bytes.Buffer, v any) error {
-	switch x := v.(type) {
-	case sopsfile.Object:
-		w.WriteByte('{')
-		for i, m := range x {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			k, _ := json.Marshal(m.Key)
-			w.Write(k)
-			w.WriteString(": ")
-			if err := writeCompact(w, m.Value); err != nil {
-				return err
-			}
-		}
-		w.WriteByte('}')
-	case []any:
-		w.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				w.WriteByte(',')
-			}
-			if err := writeCompact(w, e); err != nil {
-				return err
-			}
-		}
-		w.WriteByte(']')
-	default:
-		j, err := json.Marshal(x)
-		if err != nil {
-			return err
-		}
-		w.Write(j)
-	}
-	return nil
+	var sb strings.Builder
+	sopsfile.WriteJSON(&sb, o, sopsfile.SopsJSON, 1)
+	sb.WriteByte('\n')
+	return []byte(sb.String()), nil
 }
 
 // IsEncrypted reports cheaply whether b looks like a sops binary (or
@@ -257,10 +213,8 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 		pt = []byte(data)
 	}
 	if !ignoreMAC {
-		mac := crypt.NewMAC(meta.Rules.MACOnlyEncrypted)
-		if encrypted || !meta.Rules.MACOnlyEncrypted {
-			mac.Add(pt)
-		}
+		mac := sopsfile.NewMAC(meta.Rules.MACOnlyEncrypted)
+		mac.Add(pt, encrypted)
 		if err := sopsfile.CheckMAC(c, meta, mac.Sum()); err != nil {
 			return nil, err
 		}

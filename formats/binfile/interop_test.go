@@ -6,16 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/internal/fmttest"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
-
-func encryptOpts(id fmttest.Identity) yamlwalk.EncryptOptions {
-	return yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.Recipient}}, Keys: id.Keyring, Now: time.Now()}
-}
 
 func TestInteropWithSops(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
@@ -26,7 +20,7 @@ func TestInteropWithSops(t *testing.T) {
 	for name, plain := range map[string][]byte{"bundle": bundle, "empty": {}, "text": []byte("hello\n")} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			res, err := Encrypt(plain, encryptOpts(alice))
+			res, err := Encrypt(plain, alice.EncryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -36,10 +30,8 @@ func TestInteropWithSops(t *testing.T) {
 			if !bytes.Equal(out, plain) {
 				t.Errorf("sops decrypts sv's file to %q", out)
 			}
-			src := filepath.Join(dir, "plain.bin")
-			os.WriteFile(src, plain, 0o600)
-			sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-			d, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			sopsEnc := alice.SopsEncrypt(t, dir, "plain.bin", plain)
+			d, err := Decrypt(sopsEnc, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +49,7 @@ func TestInteropWithSops(t *testing.T) {
 
 func TestRulesIgnored(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
-	opt := encryptOpts(alice)
+	opt := alice.EncryptOpts()
 	opt.Rules = yamlwalk.Rules{EncryptedRegex: "^password$"}
 	res, err := Encrypt([]byte("x"), opt)
 	if err != nil || res.Encrypted != 1 || len(res.Warnings) != 1 || strings.Contains(string(res.Out), "encrypted_regex") {

@@ -206,17 +206,32 @@ func metadataOf(b []byte, entries []entry) (*yamlwalk.Metadata, error) {
 	for _, e := range entries {
 		if e.kind == kPair && strings.HasPrefix(e.key(b), sopsPrefix) {
 			v := strings.TrimSuffix(e.value(b), "\r")
-			kvs = append(kvs, sopsfile.KV{Key: strings.TrimPrefix(e.key(b), sopsPrefix), Value: plaintext(v)})
+			kvs = append(kvs, sopsfile.KV{Key: strings.TrimPrefix(e.key(b), sopsPrefix), Value: v})
 		}
 	}
 	if kvs == nil {
 		return nil, nil
 	}
-	o, err := sopsfile.Unflatten(kvs)
+	return sopsfile.ParseFlat(kvs)
+}
+
+// read parses a file: its entries and its metadata (nil if it has none).
+func read(b []byte) ([]entry, *yamlwalk.Metadata, error) {
+	entries, err := parse(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return sopsfile.ParseMetadata(o)
+	meta, err := metadataOf(b, entries)
+	return entries, meta, err
+}
+
+// openEncrypted is read for a file that must be encrypted.
+func openEncrypted(b []byte) ([]entry, *yamlwalk.Metadata, error) {
+	entries, meta, err := read(b)
+	if err == nil && meta == nil {
+		err = yamlwalk.ErrNotEncrypted
+	}
+	return entries, meta, err
 }
 
 // commentRules: sops leaves a comment that matches a comment regex in
@@ -239,10 +254,6 @@ func newCommentRules(r yamlwalk.Rules) commentRules {
 
 func (c commentRules) matches(s string) bool { return c.re != nil && c.re.MatchString(s) }
 
-type value struct {
-	key, canon string
-}
-
 // Encrypt encrypts every value the rules select and returns the new text.
 // A file that is already encrypted is updated incrementally: only values
 // still in plaintext are encrypted (under its data key), existing
@@ -256,22 +267,14 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 // whose data key is key, under the same key and metadata; values that did
 // not change keep their ciphertext.
 func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
-	entries, err := parse(src)
+	entries, meta, err := openEncrypted(src)
 	if err != nil {
 		return nil, err
 	}
-	meta, err := metadataOf(src, entries)
+	r, c, err := sopsfile.NewReuse(key, meta)
 	if err != nil {
 		return nil, err
 	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
-	}
-	c, err := crypt.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	r := &sopsfile.Reuse{Key: key, Meta: meta}
 	for _, e := range entries {
 		if e.kind != kPair || strings.HasPrefix(e.key(src), sopsPrefix) {
 			continue
@@ -308,43 +311,20 @@ func stashKind(typ string, multi bool) string {
 }
 
 func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
-	entries, err := parse(b)
+	entries, meta, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	meta, err := metadataOf(b, entries)
+	en, err := sopsfile.BeginEncrypt(meta, &opt, reuse, "sops_ lines")
 	if err != nil {
 		return nil, err
 	}
-	var key []byte
-	var rules yamlwalk.Rules
-	if reuse != nil {
-		if meta != nil {
-			return nil, errors.New("the edited text has sops_ lines of its own")
-		}
-		key, rules = reuse.Key, reuse.Meta.Rules
-	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
-		return nil, err
-	}
-	c, err := crypt.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
+	c, rules := en.Cipher, en.Rules
 	cr := newCommentRules(rules)
 	encryptComments := opt.EncryptComments || meta != nil && hasEncryptedComments(b, entries)
 	res := &yamlwalk.Result{}
-	oldMAC, newMAC := crypt.NewMAC(rules.MACOnlyEncrypted), crypt.NewMAC(rules.MACOnlyEncrypted)
-	add := func(pt string, encrypted, isNew bool) {
-		if rules.MACOnlyEncrypted && !encrypted {
-			return
-		}
-		if !isNew {
-			oldMAC.Add([]byte(pt))
-		}
-		newMAC.Add([]byte(pt))
-	}
 	var edits []edit
-	var want []value
+	var want []sopsfile.Plain
 	var stack []string
 	for _, e := range entries {
 		switch e.kind {
@@ -366,11 +346,9 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 			if !encryptComments || cr.matches(text) || !rules.ShouldEncrypt(nil, stack[:len(stack)-1]) || strings.TrimSpace(text) == "" {
 				continue
 			}
-			enc := reuse.Lookup(crypt.AAD(nil), crypt.TypeComment, []byte(text))
-			if enc == "" {
-				if enc, err = c.Encrypt([]byte(text), crypt.TypeComment, crypt.AAD(nil), nil); err != nil {
-					return nil, err
-				}
+			enc, err := en.Encrypt(crypt.AAD(nil), crypt.TypeComment, crypt.TypeComment, []byte(text))
+			if err != nil {
+				return nil, err
 			}
 			edits = append(edits, edit{e.start + 1, e.end, enc})
 			res.Encrypted++
@@ -391,31 +369,29 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 		aad := crypt.AAD(keys)
 		if crypt.IsENC(raw) && should {
 			if meta == nil {
-				return nil, sopsfile.ValueError(k, e.line, errors.New("value looks encrypted but the file has no sops metadata"))
+				return nil, sopsfile.ValueError(k, e.line, sopsfile.ErrStrayENC)
 			}
 			enc, _ := splitENC(raw)
 			pt, _, err := c.Decrypt(enc, aad)
 			if err != nil {
 				return nil, sopsfile.ValueError(k, e.line, err)
 			}
-			add(string(pt), true, false)
-			want = append(want, value{k, string(pt)})
+			en.Kept(pt, true)
+			want = append(want, sopsfile.Plain{Path: k, Canon: string(pt)})
 			continue
 		}
 		pt := raw
 		if !e.multi {
 			pt = plaintext(raw)
 		}
-		want = append(want, value{k, pt})
+		want = append(want, sopsfile.Plain{Path: k, Canon: pt})
 		if !should || pt == "" {
-			add(pt, false, false)
+			en.Kept([]byte(pt), false)
 			continue
 		}
-		enc := reuse.Lookup(aad, stashKind(crypt.TypeStr, e.multi), []byte(pt))
-		if enc == "" {
-			if enc, err = c.Encrypt([]byte(pt), crypt.TypeStr, aad, nil); err != nil {
-				return nil, err
-			}
+		enc, err := en.Encrypt(aad, stashKind(crypt.TypeStr, e.multi), crypt.TypeStr, []byte(pt))
+		if err != nil {
+			return nil, err
 		}
 		text := enc
 		if e.multi {
@@ -428,37 +404,24 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 			text += "\r"
 		}
 		edits = append(edits, edit{e.eq + 1, e.end, text})
-		add(pt, true, true)
+		en.Added([]byte(pt))
 		res.Encrypted++
 	}
-	if meta != nil {
-		if !opt.IgnoreMAC {
-			if err := sopsfile.CheckMAC(c, meta, oldMAC.Sum()); err != nil {
-				return nil, err
-			}
-		}
-		if res.Encrypted == 0 {
-			res.Out = b
-			return res, nil
-		}
-	}
-	lastMod, macEnc, err := sopsfile.SealMAC(c, newMAC.Sum(), opt.Now)
+	m, unchanged, err := en.Seal(res.Encrypted)
 	if err != nil {
 		return nil, err
 	}
+	if unchanged {
+		res.Out = b
+		return res, nil
+	}
 	if meta != nil {
-		e, err := updateMetadata(b, entries, lastMod, macEnc)
+		e, err := updateMetadata(b, entries, m.LastModified, m.MAC)
 		if err != nil {
 			return nil, err
 		}
 		edits = append(edits, e...)
 	} else {
-		var m *yamlwalk.Metadata
-		if reuse != nil {
-			m = reuse.Metadata(lastMod, macEnc)
-		} else if m, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
-			return nil, err
-		}
 		e, err := appendMetadata(b, m)
 		if err != nil {
 			return nil, err
@@ -467,17 +430,12 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 	}
 	res.Out = applyEdits(b, edits)
 	res.Changed = true
-	d, got, err := decrypt(res.Out, key, false)
+	d, got, err := decrypt(res.Out, en.Key, false)
 	if err != nil {
 		return nil, sopsfile.Unfaithful(err)
 	}
-	if len(got) != len(want) {
-		return nil, sopsfile.Unfaithful(fmt.Errorf("%d values went in, %d came out", len(want), len(got)))
-	}
-	for i := range want {
-		if want[i] != got[i] {
-			return nil, sopsfile.Unfaithful(fmt.Errorf("%s: the value does not decrypt to what went in", want[i].key))
-		}
+	if err := sopsfile.SameValues(want, got); err != nil {
+		return nil, sopsfile.Unfaithful(err)
 	}
 	if meta == nil && !bytes.Equal(d.Text, b) {
 		return nil, sopsfile.Unfaithful(errors.New("the output does not decrypt to the input's text"))
@@ -498,16 +456,9 @@ func hasEncryptedComments(b []byte, entries []entry) bool {
 // decrypts and verifies every value against its key, checks the MAC,
 // decrypts encrypted comments and removes the sops_ lines.
 func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
-	entries, err := parse(b)
+	_, meta, err := openEncrypted(b)
 	if err != nil {
 		return nil, err
-	}
-	meta, err := metadataOf(b, entries)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
 	}
 	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
 	if err != nil {
@@ -517,26 +468,19 @@ func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error)
 	return d, err
 }
 
-func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error) {
-	entries, err := parse(b)
+func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []sopsfile.Plain, error) {
+	entries, meta, err := openEncrypted(b)
 	if err != nil {
 		return nil, nil, err
-	}
-	meta, err := metadataOf(b, entries)
-	if err != nil {
-		return nil, nil, err
-	}
-	if meta == nil {
-		return nil, nil, yamlwalk.ErrNotEncrypted
 	}
 	c, err := crypt.NewCipher(key)
 	if err != nil {
 		return nil, nil, err
 	}
 	out := &yamlwalk.Decrypted{Metadata: meta, Key: key}
-	mac := crypt.NewMAC(meta.Rules.MACOnlyEncrypted)
+	mac := sopsfile.NewMAC(meta.Rules.MACOnlyEncrypted)
 	var edits []edit
-	var got []value
+	var got []sopsfile.Plain
 	var stack []string
 	// The run of sops_ lines that ends the file: if the file has no final
 	// line break, the line break before the run goes with it.
@@ -588,33 +532,18 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error
 			if should && pt != "" {
 				return nil, nil, sopsfile.ValueError(k, e.line, yamlwalk.ErrNotPlain)
 			}
-			if !meta.Rules.MACOnlyEncrypted {
-				mac.Add([]byte(pt))
-			}
-			got = append(got, value{k, pt})
+			mac.Add([]byte(pt), false)
+			got = append(got, sopsfile.Plain{Path: k, Canon: pt})
 			continue
 		}
 		enc, rest := splitENC(raw)
-		ptb, typ, err := c.Decrypt(enc, crypt.AAD(keys))
+		_, typ, canon, err := sopsfile.DecryptValue(c, enc, crypt.AAD(keys))
 		if err != nil {
 			return nil, nil, sopsfile.ValueError(k, e.line, err)
 		}
-		pt := string(ptb)
-		if typ != crypt.TypeStr {
-			// sops's dotenv store holds strings; a value of another type
-			// (a file converted from YAML) is spelled as sops spells it.
-			canon, err := sopsfile.Canonical(typ, ptb)
-			if err != nil {
-				return nil, nil, sopsfile.ValueError(k, e.line, err)
-			}
-			pt = string(canon)
-			if typ == crypt.TypeBool {
-				pt = strings.ToLower(pt)
-			}
-			ptb = canon
-		}
-		mac.Add(ptb)
-		got = append(got, value{k, string(ptb)})
+		pt := sopsfile.StringText(typ, canon)
+		mac.Add(canon, true)
+		got = append(got, sopsfile.Plain{Path: k, Canon: string(canon)})
 		text := rawText(pt)
 		if strings.HasPrefix(rest, Multiline) {
 			if !validMulti(pt) {
@@ -668,13 +597,13 @@ func applyEdits(b []byte, edits []edit) []byte {
 
 // MetadataLines renders m as sops's dotenv store writes it.
 func MetadataLines(m *yamlwalk.Metadata) ([]string, error) {
-	tree, err := sopsfile.MetadataTree(m)
+	kvs, err := sopsfile.FlatMetadata(m, sopsPrefix)
 	if err != nil {
 		return nil, err
 	}
 	var lines []string
-	for _, kv := range sopsfile.Flatten(tree, sopsPrefix) {
-		lines = append(lines, kv.Key+"="+rawText(kv.Value))
+	for _, kv := range kvs {
+		lines = append(lines, kv.Key+"="+kv.Value)
 	}
 	return lines, nil
 }

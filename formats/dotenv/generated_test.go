@@ -3,13 +3,10 @@ package dotenv
 import (
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/sv-secrets/sv/formats/internal/fmttest"
-	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 func genEnv(r *rand.Rand) string {
@@ -46,29 +43,24 @@ func TestGeneratedInterop(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		plain := []byte(genEnv(r))
 		name := fmt.Sprintf("f%d.env", i)
-		res, err := Encrypt(plain, encryptOpts(alice))
+		res, err := Encrypt(plain, alice.EncryptOpts())
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, plain)
 		}
-		d, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+		d, err := Decrypt(res.Out, alice.DecryptOpts())
 		if err != nil || string(d.Text) != string(plain) {
 			t.Fatalf("%s: round trip %v\n%q\n%q", name, err, plain, d.Text)
 		}
-		enc := filepath.Join(dir, name)
-		os.WriteFile(enc, res.Out, 0o600)
-		out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+		out := alice.SopsDecrypt(t, dir, name, res.Out)
 		if sopsView(out) != sopsView(plain) {
 			t.Errorf("%s: sops reads sv's file as\n%s\nwant\n%s", name, out, plain)
 		}
-		src := filepath.Join(dir, "plain-"+name)
-		os.WriteFile(src, plain, 0o600)
-		sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-		d2, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+		sopsEnc := alice.SopsEncrypt(t, dir, "plain-"+name, plain)
+		d2, err := Decrypt(sopsEnc, alice.DecryptOpts())
 		if err != nil {
 			t.Fatalf("%s: sv cannot read sops's file: %v", name, err)
 		}
-		os.WriteFile(enc, sopsEnc, 0o600)
-		sopsPlain := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+		sopsPlain := alice.SopsDecrypt(t, dir, name, sopsEnc)
 		if string(d2.Text) != string(sopsPlain) {
 			t.Errorf("%s: sv reads sops's file as\n%s\nsops:\n%s", name, d2.Text, sopsPlain)
 		}

@@ -4,23 +4,18 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/formats/sopsfile"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 // Inspect lists a file's values and whether each is encrypted, with the
 // file's own rules, or rules for a file without metadata.
 func Inspect(b []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
-	entries, err := parse(b)
+	entries, meta, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	meta, err := metadataOf(b, entries)
-	if err != nil {
-		return nil, err
-	}
-	if meta != nil {
-		rules = meta.Rules
-	} else if err := rules.Compile(); err != nil {
+	if rules, err = sopsfile.RulesOf(meta, rules); err != nil {
 		return nil, err
 	}
 	info := &yamlwalk.Info{Metadata: meta}

@@ -13,10 +13,6 @@ import (
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
-func encryptOpts(id fmttest.Identity) yamlwalk.EncryptOptions {
-	return yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.Recipient}}, Keys: id.Keyring, Now: time.Now()}
-}
-
 // sopsView is a dotenv file as sops's decryption writes it: no blank
 // lines, one line per value.
 func sopsView(b []byte) string {
@@ -40,11 +36,11 @@ func TestInteropWithSops(t *testing.T) {
 				t.Fatal(err)
 			}
 			dir := t.TempDir()
-			res, err := Encrypt(plain, encryptOpts(alice))
+			res, err := Encrypt(plain, alice.EncryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			d, err := Decrypt(res.Out, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,9 +69,7 @@ func TestInteropWithSops(t *testing.T) {
 				}
 				j++
 			}
-			enc := filepath.Join(dir, "sv.enc.env")
-			os.WriteFile(enc, res.Out, 0o600)
-			out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			out := alice.SopsDecrypt(t, dir, "sv.enc.env", res.Out)
 			want := sopsView(plain)
 			if name == "multiline.env" {
 				want = "# a PEM key in double quotes spans lines\n" +
@@ -88,15 +82,12 @@ func TestInteropWithSops(t *testing.T) {
 				return // sops cannot read the plaintext
 			}
 			// sops encrypts (comments too), sv decrypts to sops's layout.
-			src := filepath.Join(dir, "plain.env")
-			os.WriteFile(src, plain, 0o600)
-			sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-			d2, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			sopsEnc := alice.SopsEncrypt(t, dir, "plain.env", plain)
+			d2, err := Decrypt(sopsEnc, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
-			os.WriteFile(enc, sopsEnc, 0o600)
-			sopsPlain := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			sopsPlain := alice.SopsDecrypt(t, dir, "sv.enc.env", sopsEnc)
 			if string(d2.Text) != string(sopsPlain) {
 				t.Errorf("sv decrypts sops's file to\n%s\nsops:\n%s", d2.Text, sopsPlain)
 			}
@@ -107,7 +98,7 @@ func TestInteropWithSops(t *testing.T) {
 func TestCRLF(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	plain := []byte("A=1\r\nB=\"x y\"\r\n# c\r\n")
-	res, err := Encrypt(plain, encryptOpts(alice))
+	res, err := Encrypt(plain, alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +106,12 @@ func TestCRLF(t *testing.T) {
 		t.Errorf("CRLF not kept: %q", res.Out)
 	}
 	dir := t.TempDir()
-	enc := filepath.Join(dir, "f.env")
-	os.WriteFile(enc, res.Out, 0o600)
-	out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+	out := alice.SopsDecrypt(t, dir, "f.env", res.Out)
 	if string(out) != string(plain) {
 		t.Errorf("sops: %q", out)
 	}
 	// A blank line in a CRLF file is "\r", which sops refuses: sv warns.
-	res, err = Encrypt([]byte("A=1\r\n\r\nB=2\r\n"), encryptOpts(alice))
+	res, err = Encrypt([]byte("A=1\r\n\r\nB=2\r\n"), alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +123,7 @@ func TestCRLF(t *testing.T) {
 func TestEncryptComments(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	plain := []byte("# secret note\nA=1\n#\n")
-	opt := encryptOpts(alice)
+	opt := alice.EncryptOpts()
 	opt.EncryptComments = true
 	res, err := Encrypt(plain, opt)
 	if err != nil {
@@ -144,9 +133,7 @@ func TestEncryptComments(t *testing.T) {
 		t.Errorf("comment not encrypted: %s", res.Out)
 	}
 	dir := t.TempDir()
-	enc := filepath.Join(dir, "f.env")
-	os.WriteFile(enc, res.Out, 0o600)
-	out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+	out := alice.SopsDecrypt(t, dir, "f.env", res.Out)
 	if string(out) != string(plain) {
 		t.Errorf("sops: %q", out)
 	}
@@ -155,7 +142,7 @@ func TestEncryptComments(t *testing.T) {
 func TestSelectionAndIncremental(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	plain := []byte("USER=admin\nPASSWORD=pw\n# the token\nTOKEN=t\n")
-	opt := encryptOpts(alice)
+	opt := alice.EncryptOpts()
 	opt.Rules = yamlwalk.Rules{EncryptedRegex: "PASS|TOKEN"}
 	res, err := Encrypt(plain, opt)
 	if err != nil {
@@ -173,16 +160,14 @@ func TestSelectionAndIncremental(t *testing.T) {
 		t.Errorf("incremental: %d", res2.Encrypted)
 	}
 	dir := t.TempDir()
-	enc := filepath.Join(dir, "f.env")
-	os.WriteFile(enc, res2.Out, 0o600)
-	out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+	out := alice.SopsDecrypt(t, dir, "f.env", res2.Out)
 	if string(out) != "NEW_PASSWORD=x\n"+string(plain) {
 		t.Errorf("sops: %q", out)
 	}
 	// Tampering: moving a value to another key fails by name.
 	moved := strings.Replace(string(res.Out), "TOKEN=ENC", "PASSWORD2=ENC", 1)
 	moved = strings.Replace(moved, "sops_encrypted_regex=PASS|TOKEN", "sops_encrypted_regex=PASS", 1)
-	if _, err := Decrypt([]byte(moved), yamlwalk.DecryptOptions{Keys: alice.Keyring}); err == nil || !strings.Contains(err.Error(), "PASSWORD2") {
+	if _, err := Decrypt([]byte(moved), alice.DecryptOpts()); err == nil || !strings.Contains(err.Error(), "PASSWORD2") {
 		t.Errorf("moved value: %v", err)
 	}
 }
@@ -190,7 +175,7 @@ func TestSelectionAndIncremental(t *testing.T) {
 func TestRefused(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	for _, plain := range []string{"NOEQUALS\n", "sops_x=1\n", "A=ENC[AES256_GCM,data:x]\n"} {
-		if _, err := Encrypt([]byte(plain), encryptOpts(alice)); err == nil {
+		if _, err := Encrypt([]byte(plain), alice.EncryptOpts()); err == nil {
 			t.Errorf("%q: encrypted", plain)
 		}
 	}
@@ -198,33 +183,18 @@ func TestRefused(t *testing.T) {
 
 func TestMultilineMarkerChecked(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
-	res, err := Encrypt([]byte("A=x\\nB=evil\n"), encryptOpts(alice))
+	res, err := Encrypt([]byte("A=x\\nB=evil\n"), alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A marker added without the key must not turn \n into a new line.
 	marked := strings.Replace(string(res.Out), "]\n", "]"+Multiline+"\n", 1)
-	if _, err := Decrypt([]byte(marked), yamlwalk.DecryptOptions{Keys: alice.Keyring}); err == nil {
+	if _, err := Decrypt([]byte(marked), alice.DecryptOpts()); err == nil {
 		t.Error("a forged multi-line marker was honoured")
 	}
 }
 
-func mask(b []byte) string {
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if i := strings.Index(l, "ENC["); i >= 0 {
-			l = l[:i]
-		}
-		if i := strings.Index(l, "-----BEGIN"); i >= 0 {
-			l = l[:i]
-		}
-		if strings.HasPrefix(l, "sops_lastmodified=") {
-			l = "sops_lastmodified"
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
-}
+func mask(b []byte) string { return fmttest.Mask(b, "sops_lastmodified=") }
 
 // sv writes the sops_ lines exactly as sops does, for one key and for key
 // groups with selection rules.
@@ -246,7 +216,7 @@ func TestMetadataAsSopsWritesIt(t *testing.T) {
 	}
 	os.Remove(filepath.Join(dir, ".sops.yaml"))
 	sopsOut = fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-	res, err = Encrypt(plain, encryptOpts(alice))
+	res, err = Encrypt(plain, alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -150,19 +150,47 @@ func metadataOf(secs []section) ([]section, *yamlwalk.Metadata, error) {
 		found = true
 		for _, it := range s.items {
 			if !it.comment {
-				kvs = append(kvs, sopsfile.KV{Key: it.key, Value: strings.ReplaceAll(it.value, `\n`, "\n")})
+				kvs = append(kvs, sopsfile.KV{Key: it.key, Value: it.value})
 			}
 		}
 	}
 	if !found {
 		return secs, nil, nil
 	}
-	o, err := sopsfile.Unflatten(kvs)
+	m, err := sopsfile.ParseFlat(kvs)
+	return rest, m, err
+}
+
+// read reads a file: its sections but the sops one, and its metadata (nil
+// if it has none).
+func read(b []byte) ([]section, *yamlwalk.Metadata, error) {
+	all, err := load(b)
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := sopsfile.ParseMetadata(o)
-	return rest, m, err
+	return metadataOf(all)
+}
+
+// openEncrypted is read for a file that must be encrypted.
+func openEncrypted(b []byte) ([]section, *yamlwalk.Metadata, error) {
+	secs, meta, err := read(b)
+	if err == nil && meta == nil {
+		err = yamlwalk.ErrNotEncrypted
+	}
+	return secs, meta, err
+}
+
+// sopsSection is m as sops's INI store writes it.
+func sopsSection(m *yamlwalk.Metadata) (section, error) {
+	kvs, err := sopsfile.FlatMetadata(m, "")
+	if err != nil {
+		return section{}, err
+	}
+	ms := section{name: "sops"}
+	for _, kv := range kvs {
+		ms.items = append(ms.items, item{key: kv.Key, value: kv.Value})
+	}
+	return ms, nil
 }
 
 func path(sec, key string) string { return "[" + sec + "]." + key }
@@ -178,22 +206,14 @@ func Encrypt(b []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
 // whose data key is key, under the same key and metadata; values and
 // comments that did not change keep their ciphertext.
 func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
-	all, err := load(src)
+	secs, meta, err := openEncrypted(src)
 	if err != nil {
 		return nil, err
 	}
-	secs, meta, err := metadataOf(all)
+	r, c, err := sopsfile.NewReuse(key, meta)
 	if err != nil {
 		return nil, err
 	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
-	}
-	c, err := crypt.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	r := &sopsfile.Reuse{Key: key, Meta: meta}
 	for _, s := range secs {
 		for _, it := range s.items {
 			if !crypt.IsENC(it.value) {
@@ -213,30 +233,16 @@ func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.R
 }
 
 func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
-	all, err := load(b)
+	secs, meta, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	secs, meta, err := metadataOf(all)
+	en, err := sopsfile.BeginEncrypt(meta, &opt, reuse, "a sops section")
 	if err != nil {
 		return nil, err
 	}
-	var key []byte
-	var rules yamlwalk.Rules
-	if reuse != nil {
-		if meta != nil {
-			return nil, errors.New("the edited text has a sops section of its own")
-		}
-		key, rules = reuse.Key, reuse.Meta.Rules
-	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
-		return nil, err
-	}
-	c, err := crypt.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
+	rules := en.Rules
 	res := &yamlwalk.Result{}
-	oldMAC, newMAC := crypt.NewMAC(rules.MACOnlyEncrypted), crypt.NewMAC(rules.MACOnlyEncrypted)
 	encryptComments := opt.EncryptComments
 	for _, s := range secs {
 		for _, it := range s.items {
@@ -253,11 +259,9 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 			if it.comment {
 				stack = append(stack, it.value)
 				if encryptComments && !crypt.IsENC(it.value) && it.value != "" && rules.ShouldEncrypt([]string{s.name}, stack[:len(stack)-1]) {
-					enc := reuse.Lookup(crypt.AAD([]string{s.name}), crypt.TypeComment, []byte(it.value))
-					if enc == "" {
-						if enc, err = c.Encrypt([]byte(it.value), crypt.TypeComment, crypt.AAD([]string{s.name}), nil); err != nil {
-							return nil, err
-						}
+					enc, err := en.Encrypt(crypt.AAD([]string{s.name}), crypt.TypeComment, crypt.TypeComment, []byte(it.value))
+					if err != nil {
+						return nil, err
 					}
 					it.value = enc
 					res.Encrypted++
@@ -271,76 +275,45 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 			aad := crypt.AAD(keys)
 			if should && crypt.IsENC(it.value) {
 				if meta == nil {
-					return nil, sopsfile.ValueError(path(s.name, it.key), 0, errors.New("value looks encrypted but the file has no sops metadata"))
+					return nil, sopsfile.ValueError(path(s.name, it.key), 0, sopsfile.ErrStrayENC)
 				}
-				pt, typ, err := c.Decrypt(it.value, aad)
+				_, _, canon, err := sopsfile.DecryptValue(en.Cipher, it.value, aad)
 				if err != nil {
 					return nil, sopsfile.ValueError(path(s.name, it.key), 0, err)
 				}
-				canon, err := sopsfile.Canonical(typ, pt)
-				if err != nil {
-					return nil, sopsfile.ValueError(path(s.name, it.key), 0, err)
-				}
-				oldMAC.Add(canon)
-				newMAC.Add(canon)
+				en.Kept(canon, true)
 				continue
 			}
 			if !should || it.value == "" {
-				if !rules.MACOnlyEncrypted {
-					oldMAC.Add([]byte(it.value))
-					newMAC.Add([]byte(it.value))
-				}
+				en.Kept([]byte(it.value), false)
 				continue
 			}
-			enc := reuse.Lookup(aad, crypt.TypeStr, []byte(it.value))
-			if enc == "" {
-				if enc, err = c.Encrypt([]byte(it.value), crypt.TypeStr, aad, nil); err != nil {
-					return nil, err
-				}
+			enc, err := en.Encrypt(aad, crypt.TypeStr, crypt.TypeStr, []byte(it.value))
+			if err != nil {
+				return nil, err
 			}
-			newMAC.Add([]byte(it.value))
+			en.Added([]byte(it.value))
 			it.value = enc
 			res.Encrypted++
 		}
 	}
-	if meta != nil {
-		if !opt.IgnoreMAC {
-			if err := sopsfile.CheckMAC(c, meta, oldMAC.Sum()); err != nil {
-				return nil, err
-			}
-		}
-		if res.Encrypted == 0 {
-			res.Out = b
-			return res, nil
-		}
-	}
-	lastMod, macEnc, err := sopsfile.SealMAC(c, newMAC.Sum(), opt.Now)
+	m, unchanged, err := en.Seal(res.Encrypted)
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case meta != nil:
-		meta.LastModified, meta.MAC = lastMod, macEnc
-	case reuse != nil:
-		meta = reuse.Metadata(lastMod, macEnc)
-	default:
-		if meta, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
-			return nil, err
-		}
+	if unchanged {
+		res.Out = b
+		return res, nil
 	}
-	tree, err := sopsfile.MetadataTree(meta)
+	ms, err := sopsSection(m)
 	if err != nil {
 		return nil, err
-	}
-	ms := section{name: "sops"}
-	for _, kv := range sopsfile.Flatten(tree, "") {
-		ms.items = append(ms.items, item{key: kv.Key, value: strings.ReplaceAll(kv.Value, "\n", `\n`)})
 	}
 	if res.Out, err = emit(append(secs, ms)); err != nil {
 		return nil, err
 	}
 	res.Changed = true
-	d, err := decrypt(res.Out, key, false)
+	d, err := decrypt(res.Out, en.Key, false)
 	if err != nil {
 		return nil, sopsfile.Unfaithful(err)
 	}
@@ -352,16 +325,9 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 
 // Decrypt opens an encrypted INI file and writes it in sops's INI layout.
 func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
-	all, err := load(b)
+	_, meta, err := openEncrypted(b)
 	if err != nil {
 		return nil, err
-	}
-	_, meta, err := metadataOf(all)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
 	}
 	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
 	if err != nil {
@@ -371,23 +337,16 @@ func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error)
 }
 
 func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
-	all, err := load(b)
+	secs, meta, err := openEncrypted(b)
 	if err != nil {
 		return nil, err
-	}
-	secs, meta, err := metadataOf(all)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
 	}
 	c, err := crypt.NewCipher(key)
 	if err != nil {
 		return nil, err
 	}
 	out := &yamlwalk.Decrypted{Metadata: meta, Key: key}
-	mac := crypt.NewMAC(meta.Rules.MACOnlyEncrypted)
+	mac := sopsfile.NewMAC(meta.Rules.MACOnlyEncrypted)
 	for si := range secs {
 		s := &secs[si]
 		var stack []string
@@ -413,27 +372,15 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 				if should && it.value != "" {
 					return nil, sopsfile.ValueError(path(s.name, it.key), 0, yamlwalk.ErrNotPlain)
 				}
-				if !meta.Rules.MACOnlyEncrypted {
-					mac.Add([]byte(it.value))
-				}
+				mac.Add([]byte(it.value), false)
 				continue
 			}
-			pt, typ, err := c.Decrypt(it.value, crypt.AAD(keys))
+			_, typ, canon, err := sopsfile.DecryptValue(c, it.value, crypt.AAD(keys))
 			if err != nil {
 				return nil, sopsfile.ValueError(path(s.name, it.key), 0, err)
 			}
-			canon, err := sopsfile.Canonical(typ, pt)
-			if err != nil {
-				return nil, sopsfile.ValueError(path(s.name, it.key), 0, err)
-			}
-			mac.Add(canon)
-			it.value = string(pt)
-			if typ != crypt.TypeStr {
-				it.value = string(canon)
-				if typ == crypt.TypeBool {
-					it.value = strings.ToLower(it.value)
-				}
-			}
+			mac.Add(canon, true)
+			it.value = sopsfile.StringText(typ, canon)
 		}
 	}
 	if !ignoreMAC {
@@ -450,17 +397,11 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 // Inspect lists a file's values and whether each is encrypted, with the
 // file's own rules, or rules for a file without metadata.
 func Inspect(b []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
-	all, err := load(b)
+	secs, meta, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	secs, meta, err := metadataOf(all)
-	if err != nil {
-		return nil, err
-	}
-	if meta != nil {
-		rules = meta.Rules
-	} else if err := rules.Compile(); err != nil {
+	if rules, err = sopsfile.RulesOf(meta, rules); err != nil {
 		return nil, err
 	}
 	info := &yamlwalk.Info{Metadata: meta}
@@ -486,24 +427,13 @@ func Inspect(b []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
 // ReplaceMetadata writes the file again with m as its [sops] section;
 // values and comments are untouched.
 func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
-	all, err := load(b)
+	secs, _, err := openEncrypted(b)
 	if err != nil {
 		return nil, err
 	}
-	secs, meta, err := metadataOf(all)
+	ms, err := sopsSection(m)
 	if err != nil {
 		return nil, err
-	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
-	}
-	tree, err := sopsfile.MetadataTree(m)
-	if err != nil {
-		return nil, err
-	}
-	ms := section{name: "sops"}
-	for _, kv := range sopsfile.Flatten(tree, "") {
-		ms.items = append(ms.items, item{key: kv.Key, value: strings.ReplaceAll(kv.Value, "\n", `\n`)})
 	}
 	return emit(append(secs, ms))
 }

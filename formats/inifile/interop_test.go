@@ -5,16 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/internal/fmttest"
-	"github.com/sv-secrets/sv/yamlwalk"
 )
-
-func encryptOpts(id fmttest.Identity) yamlwalk.EncryptOptions {
-	return yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.Recipient}}, Keys: id.Keyring, Now: time.Now()}
-}
 
 // sv and sops write and read the same INI files: each decrypts the other's
 // output to what sops's own round trip gives.
@@ -26,21 +19,17 @@ func TestInteropWithSops(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			plain, _ := os.ReadFile(file)
 			dir := t.TempDir()
-			src := filepath.Join(dir, "plain.ini")
-			os.WriteFile(src, plain, 0o600)
-			sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-			enc := filepath.Join(dir, "enc.ini")
-			os.WriteFile(enc, sopsEnc, 0o600)
-			sopsPlain := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			sopsEnc := alice.SopsEncrypt(t, dir, "plain.ini", plain)
+			sopsPlain := alice.SopsDecrypt(t, dir, "enc.ini", sopsEnc)
 
-			d, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			d, err := Decrypt(sopsEnc, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(d.Text) != string(sopsPlain) {
 				t.Errorf("sv decrypts sops's file to\n%s\nsops:\n%s", d.Text, sopsPlain)
 			}
-			opt := encryptOpts(alice)
+			opt := alice.EncryptOpts()
 			opt.EncryptComments = true // as sops does
 			res, err := Encrypt(plain, opt)
 			if err != nil {
@@ -50,31 +39,14 @@ func TestInteropWithSops(t *testing.T) {
 				t.Errorf("warnings for a file in sops's layout: %v", res.Warnings)
 			}
 			// Same layout as sops's, line for line, up to the ciphertexts.
-			mask := func(b []byte) []string {
-				var out []string
-				for _, l := range strings.Split(string(b), "\n") {
-					if i := strings.Index(l, "ENC["); i >= 0 {
-						l = l[:i]
-					}
-					if i := strings.Index(l, "-----BEGIN"); i >= 0 {
-						l = l[:i]
-					}
-					if strings.HasPrefix(l, "lastmodified") {
-						l = "lastmodified"
-					}
-					out = append(out, l)
-				}
-				return out
-			}
-			if strings.Join(mask(res.Out), "\n") != strings.Join(mask(sopsEnc), "\n") {
+			if fmttest.Mask(res.Out, "lastmodified") != fmttest.Mask(sopsEnc, "lastmodified") {
 				t.Errorf("sv's layout\n%s\nsops's\n%s", res.Out, sopsEnc)
 			}
-			os.WriteFile(enc, res.Out, 0o600)
-			out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			out := alice.SopsDecrypt(t, dir, "enc.ini", res.Out)
 			if string(out) != string(sopsPlain) {
 				t.Errorf("sops decrypts sv's file to\n%s\nwant\n%s", out, sopsPlain)
 			}
-			d2, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			d2, err := Decrypt(res.Out, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +59,7 @@ func TestInteropWithSops(t *testing.T) {
 
 func TestCommentsPlainByDefault(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
-	res, err := Encrypt([]byte("[a]\n; note\nk = v\n"), encryptOpts(alice))
+	res, err := Encrypt([]byte("[a]\n; note\nk = v\n"), alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +71,7 @@ func TestCommentsPlainByDefault(t *testing.T) {
 func TestErrorsNameNoText(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	for _, in := range []string{"[s]\nsupersecret\n", "[unclosed-supersecret\n", "\"supersecret = 1\n"} {
-		_, err := Encrypt([]byte(in), encryptOpts(alice))
+		_, err := Encrypt([]byte(in), alice.EncryptOpts())
 		if err == nil || strings.Contains(err.Error(), "supersecret") {
 			t.Errorf("%q: %v", in, err)
 		}

@@ -4,14 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/sv-secrets/sv/formats/internal/fmttest"
-	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 // genJSON writes a random JSON object in one of several layouts, with
@@ -90,27 +87,23 @@ func TestGeneratedInterop(t *testing.T) {
 	for i := 0; i < 25; i++ {
 		plain := []byte(genJSON(r))
 		name := fmt.Sprintf("f%d.json", i)
-		res, err := Encrypt(plain, encryptOpts(alice))
+		res, err := Encrypt(plain, alice.EncryptOpts())
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", name, err, plain)
 		}
-		d, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+		d, err := Decrypt(res.Out, alice.DecryptOpts())
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if len(res.Respelled) == 0 && string(d.Text) != string(plain) {
 			t.Errorf("%s: round trip\n%s\n%s", name, plain, d.Text)
 		}
-		enc := filepath.Join(dir, name)
-		os.WriteFile(enc, res.Out, 0o600)
-		out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+		out := alice.SopsDecrypt(t, dir, name, res.Out)
 		if !reflect.DeepEqual(semantic(t, out), semantic(t, plain)) {
 			t.Errorf("%s: sops reads sv's file as\n%s\nwant\n%s", name, out, plain)
 		}
-		src := filepath.Join(dir, "plain-"+name)
-		os.WriteFile(src, plain, 0o600)
-		sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-		d2, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+		sopsEnc := alice.SopsEncrypt(t, dir, "plain-"+name, plain)
+		d2, err := Decrypt(sopsEnc, alice.DecryptOpts())
 		if err != nil {
 			t.Fatalf("%s: sv cannot read sops's file: %v", name, err)
 		}

@@ -12,17 +12,11 @@ import (
 // Inspect lists a file's values and whether each is encrypted, with the
 // file's own rules, or rules for a file without metadata.
 func Inspect(b []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
-	root, err := parse(b)
+	root, meta, _, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	meta, _, err := metadataOf(root, b)
-	if err != nil {
-		return nil, err
-	}
-	if meta != nil {
-		rules = meta.Rules
-	} else if err := rules.Compile(); err != nil {
+	if rules, err = sopsfile.RulesOf(meta, rules); err != nil {
 		return nil, err
 	}
 	info := &yamlwalk.Info{Metadata: meta}
@@ -59,7 +53,7 @@ func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
 	}
 	lay := layoutOf(root, b)
 	var sb strings.Builder
-	writeJSON(&sb, tree, lay, 1)
+	sopsfile.WriteJSON(&sb, tree, lay, 1)
 	v := root.members[idx].value
 	out := applyEdits(b, []edit{{v.start, v.end, sb.String()}})
 	if _, err := parse(out); err != nil {

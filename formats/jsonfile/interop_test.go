@@ -33,10 +33,6 @@ func semantic(t *testing.T, b []byte) any {
 	return v
 }
 
-func encryptOpts(id fmttest.Identity) yamlwalk.EncryptOptions {
-	return yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{id.Recipient}}, Keys: id.Keyring, Now: time.Now()}
-}
-
 func TestInteropWithSops(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	files, _ := filepath.Glob("testdata/*.json")
@@ -52,23 +48,21 @@ func TestInteropWithSops(t *testing.T) {
 			}
 			dir := t.TempDir()
 			// sv encrypts, sv and sops decrypt.
-			res, err := Encrypt(plain, encryptOpts(alice))
+			res, err := Encrypt(plain, alice.EncryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(res.Respelled, respelled[name]) {
 				t.Errorf("respelled %v, want %v", res.Respelled, respelled[name])
 			}
-			d, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			d, err := Decrypt(res.Out, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(res.Respelled) == 0 && !bytes.Equal(d.Text, plain) {
 				t.Errorf("round trip not byte-identical:\n%s\nwant\n%s", d.Text, plain)
 			}
-			enc := filepath.Join(dir, "sv.enc.json")
-			os.WriteFile(enc, res.Out, 0o600)
-			out := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			out := alice.SopsDecrypt(t, dir, "sv.enc.json", res.Out)
 			if !reflect.DeepEqual(semantic(t, out), semantic(t, plain)) {
 				t.Errorf("sops decrypts sv's file to\n%s\nwant the values of\n%s", out, plain)
 			}
@@ -91,18 +85,15 @@ func TestInteropWithSops(t *testing.T) {
 			}
 
 			// sops encrypts, sv decrypts.
-			src := filepath.Join(dir, "plain.json")
-			os.WriteFile(src, plain, 0o600)
-			sopsEnc := fmttest.MustSops(t, dir, alice.File, "encrypt", "--age", alice.Recipient.String, src)
-			d2, err := Decrypt(sopsEnc, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+			sopsEnc := alice.SopsEncrypt(t, dir, "plain.json", plain)
+			d2, err := Decrypt(sopsEnc, alice.DecryptOpts())
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(semantic(t, d2.Text), semantic(t, plain)) {
 				t.Errorf("sv decrypts sops's file to\n%s\nwant the values of\n%s", d2.Text, plain)
 			}
-			os.WriteFile(enc, sopsEnc, 0o600)
-			sopsPlain := fmttest.MustSops(t, dir, alice.File, "decrypt", enc)
+			sopsPlain := alice.SopsDecrypt(t, dir, "sv.enc.json", sopsEnc)
 			if !reflect.DeepEqual(semantic(t, d2.Text), semantic(t, sopsPlain)) {
 				t.Errorf("sv and sops disagree on sops's file")
 			}
@@ -189,14 +180,14 @@ func TestSelectionRulesAndKeyGroups(t *testing.T) {
 func TestTamper(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	plain := []byte(`{"a": "secret-one", "b": "secret-two"}`)
-	res, err := Encrypt(plain, encryptOpts(alice))
+	res, err := Encrypt(plain, alice.EncryptOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
 	root, _ := parse(res.Out)
 	a, b := root.members[0].value, root.members[1].value
 	swapped := string(res.Out[:a.start]) + string(res.Out[b.start:b.end]) + string(res.Out[a.end:b.start]) + string(res.Out[a.start:a.end]) + string(res.Out[b.end:])
-	_, err = Decrypt([]byte(swapped), yamlwalk.DecryptOptions{Keys: alice.Keyring})
+	_, err = Decrypt([]byte(swapped), alice.DecryptOpts())
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Fatalf("swapped values: %v", err)
 	}
@@ -206,7 +197,7 @@ func TestTamper(t *testing.T) {
 	}
 	// Dropping a value breaks the MAC.
 	dropped := strings.Replace(string(res.Out), string(res.Out[a.start:a.end])+", ", `"", `, 1)
-	if _, err := Decrypt([]byte(dropped), yamlwalk.DecryptOptions{Keys: alice.Keyring}); err == nil {
+	if _, err := Decrypt([]byte(dropped), alice.DecryptOpts()); err == nil {
 		t.Fatal("dropped value decrypted")
 	}
 	if _, err := Decrypt([]byte(dropped), yamlwalk.DecryptOptions{Keys: alice.Keyring, IgnoreMAC: true}); err != nil {
@@ -217,14 +208,14 @@ func TestTamper(t *testing.T) {
 func TestCompactLayout(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	for _, plain := range []string{`{"a":"b"}`, `{"a": "b", "c": [1]}`, "{}", "{ }\n", "{\n  \"k\": {}\n}\n"} {
-		res, err := Encrypt([]byte(plain), encryptOpts(alice))
+		res, err := Encrypt([]byte(plain), alice.EncryptOpts())
 		if err != nil {
 			t.Fatalf("%s: %v", plain, err)
 		}
 		if strings.HasPrefix(plain, `{"a":"b"}`) && !strings.Contains(string(res.Out), `,"sops":{"age":[{"enc":`) {
 			t.Errorf("compact file, metadata not compact: %s", res.Out)
 		}
-		d, err := Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: alice.Keyring})
+		d, err := Decrypt(res.Out, alice.DecryptOpts())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,30 +228,13 @@ func TestCompactLayout(t *testing.T) {
 func TestRefused(t *testing.T) {
 	alice := fmttest.Load(t, "alice.agekey")
 	for _, plain := range []string{`[1]`, `"x"`, `{"a": 1,}`, `{"a": "\ud800"}`, "{\"a\": \"\xff\"}", `{"sops": 1}`, `{"a": 1e400}`, `{"a": "ENC[AES256_GCM,data:x]"}`} {
-		if _, err := Encrypt([]byte(plain), encryptOpts(alice)); err == nil {
+		if _, err := Encrypt([]byte(plain), alice.EncryptOpts()); err == nil {
 			t.Errorf("%s: encrypted", plain)
 		}
 	}
 }
 
-// mask hides what differs between two encryptions: ciphertexts, wrapped
-// keys and the time.
-func mask(b []byte) string {
-	var out []string
-	for _, l := range strings.Split(string(b), "\n") {
-		if i := strings.Index(l, "ENC["); i >= 0 {
-			l = l[:i]
-		}
-		if i := strings.Index(l, "-----BEGIN"); i >= 0 {
-			l = l[:i]
-		}
-		if strings.Contains(l, `"lastmodified"`) {
-			l = "lastmodified"
-		}
-		out = append(out, l)
-	}
-	return strings.Join(out, "\n")
-}
+func mask(b []byte) string { return fmttest.Mask(b, `"lastmodified"`) }
 
 // A file in sops's own layout (tabs) comes out of sv exactly as sops
 // writes it, metadata included, for one key and for key groups with
@@ -275,7 +249,7 @@ func TestMetadataAsSopsWritesIt(t *testing.T) {
 		opt    yamlwalk.EncryptOptions
 		config string
 	}{
-		"one key": {encryptOpts(alice), ""},
+		"one key": {alice.EncryptOpts(), ""},
 		"groups": {yamlwalk.EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.Recipient}, {bob.Recipient}}, ShamirThreshold: 2,
 			Rules: yamlwalk.Rules{EncryptedRegex: "^pass", MACOnlyEncrypted: true}},
 			"creation_rules:\n  - key_groups:\n      - age: [" + alice.Recipient.String + "]\n      - age: [" + bob.Recipient.String + "]\n    shamir_threshold: 2\n    encrypted_regex: ^pass\n    mac_only_encrypted: true\n"},

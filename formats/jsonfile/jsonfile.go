@@ -24,7 +24,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -130,6 +129,26 @@ func metadataOf(root *node, b []byte) (*yamlwalk.Metadata, int, error) {
 	return m, idx, err
 }
 
+// read parses a file: its tree, its metadata (nil if it has none) and the
+// index of the sops member.
+func read(b []byte) (*node, *yamlwalk.Metadata, int, error) {
+	root, err := parse(b)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	meta, idx, err := metadataOf(root, b)
+	return root, meta, idx, err
+}
+
+// openEncrypted is read for a file that must be encrypted.
+func openEncrypted(b []byte) (*node, *yamlwalk.Metadata, int, error) {
+	root, meta, idx, err := read(b)
+	if err == nil && meta == nil {
+		err = yamlwalk.ErrNotEncrypted
+	}
+	return root, meta, idx, err
+}
+
 // plainValue is a scalar's sops type, the plaintext sv encrypts (numbers
 // keep their spelling) and the canonical bytes the MAC covers; typ is ""
 // for null.
@@ -179,28 +198,6 @@ func lineAt(b []byte, off int) int {
 	return bytes.Count(b[:min(off, len(b))], []byte("\n")) + 1
 }
 
-// macAcc feeds a file's values to the MAC as sops does.
-type macAcc struct {
-	mac  *crypt.MAC
-	only bool
-}
-
-func newMAC(only bool) *macAcc { return &macAcc{crypt.NewMAC(only), only} }
-
-func (m *macAcc) add(canon []byte, encrypted bool) {
-	if m.only && !encrypted {
-		return
-	}
-	m.mac.Add(canon)
-}
-
-// value is one value as decryption must give it back.
-type value struct {
-	path  string
-	typ   string
-	canon string
-}
-
 // Encrypt encrypts every value the rules select and returns the new text.
 // A file that is already encrypted is updated incrementally: only values
 // still in plaintext are encrypted (under its data key), existing
@@ -222,22 +219,14 @@ func Reencrypt(src, plain, key []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.R
 }
 
 func reuseOf(src, key []byte) (*sopsfile.Reuse, error) {
-	root, err := parse(src)
+	root, meta, _, err := openEncrypted(src)
 	if err != nil {
 		return nil, err
 	}
-	meta, _, err := metadataOf(root, src)
+	r, c, err := sopsfile.NewReuse(key, meta)
 	if err != nil {
 		return nil, err
 	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
-	}
-	c, err := crypt.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	r := &sopsfile.Reuse{Key: key, Meta: meta}
 	err = walk(root, func(l leaf) error {
 		n := l.n
 		if n.kind != kString || !crypt.IsENC(n.str) || !meta.Rules.ShouldEncrypt(l.keys, nil) {
@@ -262,32 +251,17 @@ func stashKind(typ string, st style) string {
 }
 
 func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yamlwalk.Result, error) {
-	root, err := parse(b)
+	root, meta, _, err := read(b)
 	if err != nil {
 		return nil, err
 	}
-	meta, _, err := metadataOf(root, b)
-	if err != nil {
-		return nil, err
-	}
-	var key []byte
-	var rules yamlwalk.Rules
-	if reuse != nil {
-		if meta != nil {
-			return nil, errors.New("the edited text has a sops key of its own")
-		}
-		key, rules = reuse.Key, reuse.Meta.Rules
-	} else if key, rules, err = sopsfile.DataKey(meta, &opt); err != nil {
-		return nil, err
-	}
-	c, err := crypt.NewCipher(key)
+	en, err := sopsfile.BeginEncrypt(meta, &opt, reuse, "a sops key")
 	if err != nil {
 		return nil, err
 	}
 	res := &yamlwalk.Result{}
-	oldMAC, newMAC := newMAC(rules.MACOnlyEncrypted), newMAC(rules.MACOnlyEncrypted)
 	var edits []edit
-	var want []value
+	var want []sopsfile.Plain
 	err = walk(root, func(l leaf) error {
 		n := l.n
 		typ, pt, canon, err := plainValue(n, b)
@@ -297,29 +271,23 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 		if typ == "" {
 			return nil
 		}
-		should := rules.ShouldEncrypt(l.keys, nil)
+		should := en.Rules.ShouldEncrypt(l.keys, nil)
 		aad := crypt.AAD(l.keys)
 		if n.kind == kString && crypt.IsENC(n.str) && should {
 			if meta == nil {
-				return sopsfile.ValueError(l.path.String(), lineAt(b, n.start), errors.New("value looks encrypted but the file has no sops metadata"))
+				return sopsfile.ValueError(l.path.String(), lineAt(b, n.start), sopsfile.ErrStrayENC)
 			}
-			pt, typ, err := c.Decrypt(n.str, aad)
+			_, typ, canon, err := sopsfile.DecryptValue(en.Cipher, n.str, aad)
 			if err != nil {
 				return sopsfile.ValueError(l.path.String(), lineAt(b, n.start), err)
 			}
-			canon, err := sopsfile.Canonical(typ, pt)
-			if err != nil {
-				return sopsfile.ValueError(l.path.String(), lineAt(b, n.start), err)
-			}
-			oldMAC.add(canon, true)
-			newMAC.add(canon, true)
-			want = append(want, value{l.path.String(), typ, string(canon)})
+			en.Kept(canon, true)
+			want = append(want, sopsfile.Plain{Path: l.path.String(), Type: typ, Canon: string(canon)})
 			return nil
 		}
-		want = append(want, value{l.path.String(), typ, string(canon)})
+		want = append(want, sopsfile.Plain{Path: l.path.String(), Type: typ, Canon: string(canon)})
 		if !should || typ == crypt.TypeStr && len(pt) == 0 {
-			oldMAC.add(canon, false)
-			newMAC.add(canon, false)
+			en.Kept(canon, false)
 			return nil
 		}
 		st := minimal
@@ -330,48 +298,33 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 				res.Respelled = append(res.Respelled, l.path.String())
 			}
 		}
-		enc := reuse.Lookup(aad, stashKind(typ, st), pt)
-		if enc == "" {
-			if enc, err = c.Encrypt(pt, typ, aad, nil); err != nil {
-				return err
-			}
+		enc, err := en.Encrypt(aad, stashKind(typ, st), typ, pt)
+		if err != nil {
+			return err
 		}
 		edits = append(edits, edit{n.start, n.end, encLiteral(enc, st)})
-		newMAC.add(canon, true)
+		en.Added(canon)
 		res.Encrypted++
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	if meta != nil {
-		if !opt.IgnoreMAC {
-			if err := sopsfile.CheckMAC(c, meta, oldMAC.mac.Sum()); err != nil {
-				return nil, err
-			}
-		}
-		if res.Encrypted == 0 {
-			res.Out = b
-			return res, nil
-		}
-	}
-	lastMod, macEnc, err := sopsfile.SealMAC(c, newMAC.mac.Sum(), opt.Now)
+	m, unchanged, err := en.Seal(res.Encrypted)
 	if err != nil {
 		return nil, err
 	}
+	if unchanged {
+		res.Out = b
+		return res, nil
+	}
 	if meta != nil {
-		e, err := updateMetadata(root, b, lastMod, macEnc)
+		e, err := updateMetadata(root, b, m.LastModified, m.MAC)
 		if err != nil {
 			return nil, err
 		}
 		edits = append(edits, e...)
 	} else {
-		var m *yamlwalk.Metadata
-		if reuse != nil {
-			m = reuse.Metadata(lastMod, macEnc)
-		} else if m, err = sopsfile.NewMetadata(key, &opt, rules, lastMod, macEnc); err != nil {
-			return nil, err
-		}
 		e, err := appendMetadata(root, b, m)
 		if err != nil {
 			return nil, err
@@ -383,11 +336,11 @@ func encrypt(b []byte, opt yamlwalk.EncryptOptions, reuse *sopsfile.Reuse) (*yam
 	res.Changed = true
 	// Check the output: every value decrypts under its path to what went
 	// in, the MAC verifies, and a new file decrypts to the input's bytes.
-	d, got, err := decrypt(res.Out, key, false)
+	d, got, err := decrypt(res.Out, en.Key, false)
 	if err != nil {
 		return nil, sopsfile.Unfaithful(err)
 	}
-	if err := sameValues(want, got); err != nil {
+	if err := sopsfile.SameValues(want, got); err != nil {
 		return nil, sopsfile.Unfaithful(err)
 	}
 	if meta == nil && len(res.Respelled) == 0 && !bytes.Equal(d.Text, b) {
@@ -404,32 +357,13 @@ func sortEdits(edits []edit) {
 	}
 }
 
-func sameValues(want, got []value) error {
-	if len(want) != len(got) {
-		return fmt.Errorf("%d values went in, %d came out", len(want), len(got))
-	}
-	for i := range want {
-		if want[i] != got[i] {
-			return fmt.Errorf("%s: the value does not decrypt to what went in", want[i].path)
-		}
-	}
-	return nil
-}
-
 // Decrypt opens an encrypted JSON file: it recovers the data key, decrypts
 // and verifies every value against its path, checks the MAC and removes
 // the sops member. Everything else is returned as it was.
 func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
-	root, err := parse(b)
+	_, meta, _, err := openEncrypted(b)
 	if err != nil {
 		return nil, err
-	}
-	meta, _, err := metadataOf(root, b)
-	if err != nil {
-		return nil, err
-	}
-	if meta == nil {
-		return nil, yamlwalk.ErrNotEncrypted
 	}
 	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
 	if err != nil {
@@ -439,25 +373,18 @@ func Decrypt(b []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error)
 	return d, err
 }
 
-func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error) {
-	root, err := parse(b)
+func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []sopsfile.Plain, error) {
+	root, meta, idx, err := openEncrypted(b)
 	if err != nil {
 		return nil, nil, err
-	}
-	meta, idx, err := metadataOf(root, b)
-	if err != nil {
-		return nil, nil, err
-	}
-	if meta == nil {
-		return nil, nil, yamlwalk.ErrNotEncrypted
 	}
 	c, err := crypt.NewCipher(key)
 	if err != nil {
 		return nil, nil, err
 	}
-	mac := newMAC(meta.Rules.MACOnlyEncrypted)
+	mac := sopsfile.NewMAC(meta.Rules.MACOnlyEncrypted)
 	var edits []edit
-	var got []value
+	var got []sopsfile.Plain
 	err = walk(root, func(l leaf) error {
 		n := l.n
 		line := func() int { return lineAt(b, n.start) }
@@ -473,18 +400,14 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error
 			if should && !(typ == crypt.TypeStr && len(pt) == 0) {
 				return sopsfile.ValueError(l.path.String(), line(), yamlwalk.ErrNotPlain)
 			}
-			mac.add(canon, false)
-			got = append(got, value{l.path.String(), typ, string(canon)})
+			mac.Add(canon, false)
+			got = append(got, sopsfile.Plain{Path: l.path.String(), Type: typ, Canon: string(canon)})
 			return nil
 		}
-		pt, typ, err := c.Decrypt(n.str, crypt.AAD(l.keys))
-		if err != nil {
-			return sopsfile.ValueError(l.path.String(), line(), err)
+		pt, typ, canon, err := sopsfile.DecryptValue(c, n.str, crypt.AAD(l.keys))
+		if err == nil && typ == crypt.TypeComment {
+			err = errors.New("a comment value in a JSON file")
 		}
-		if typ == crypt.TypeComment {
-			return sopsfile.ValueError(l.path.String(), line(), errors.New("a comment value in a JSON file"))
-		}
-		canon, err := sopsfile.Canonical(typ, pt)
 		if err != nil {
 			return sopsfile.ValueError(l.path.String(), line(), err)
 		}
@@ -492,8 +415,8 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error
 		if err != nil {
 			return sopsfile.ValueError(l.path.String(), line(), err)
 		}
-		mac.add(canon, true)
-		got = append(got, value{l.path.String(), typ, string(canon)})
+		mac.Add(canon, true)
+		got = append(got, sopsfile.Plain{Path: l.path.String(), Type: typ, Canon: string(canon)})
 		edits = append(edits, edit{n.start, n.end, text})
 		return nil
 	})
@@ -501,7 +424,7 @@ func decrypt(b, key []byte, ignoreMAC bool) (*yamlwalk.Decrypted, []value, error
 		return nil, nil, err
 	}
 	if !ignoreMAC {
-		if err := sopsfile.CheckMAC(c, meta, mac.mac.Sum()); err != nil {
+		if err := sopsfile.CheckMAC(c, meta, mac.Sum()); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -553,40 +476,31 @@ func removal(root *node, b []byte, idx int) edit {
 	return edit{ms[0].keyStart, ms[0].value.end, ""}
 }
 
-// layout is how a file is written, for the appended sops object.
-type layout struct {
-	multiline bool
-	base      string // indentation of the top-level members
-	unit      string // one more level
-	eol       string
-	colon     string // between a key and its value
-	comma     string // after a comma, on one line
-}
-
-func layoutOf(root *node, b []byte) layout {
-	lay := layout{eol: "\n", colon: ": ", unit: "\t", comma: " "}
+// layoutOf is how a file is written, for the sops object sv writes.
+func layoutOf(root *node, b []byte) sopsfile.JSONLayout {
+	lay := sopsfile.JSONLayout{EOL: "\n", Colon: ": ", Unit: "\t", Comma: " "}
 	if bytes.Contains(b, []byte("\r\n")) {
-		lay.eol = "\r\n"
+		lay.EOL = "\r\n"
 	}
 	if len(root.members) == 0 {
 		return lay
 	}
 	m := root.members[0]
-	lay.colon = colonOf(b, m)
+	lay.Colon = colonOf(b, m)
 	gap := string(b[root.start+1 : m.keyStart])
 	if i := strings.LastIndexByte(gap, '\n'); i >= 0 {
-		lay.multiline = true
-		lay.base = gap[i+1:]
-		lay.unit = indentUnit(root, b, lay.base)
+		lay.Multiline = true
+		lay.Base = gap[i+1:]
+		lay.Unit = indentUnit(root, b, lay.Base)
 	} else {
-		lay.comma = ""
+		lay.Comma = ""
 		if len(root.members) > 1 {
-			lay.comma = string(b[m.value.end+1 : root.members[1].keyStart])
+			lay.Comma = string(b[m.value.end+1 : root.members[1].keyStart])
 			if i := bytes.IndexByte(b[m.value.end:root.members[1].keyStart], ','); i >= 0 {
-				lay.comma = string(b[m.value.end+i+1 : root.members[1].keyStart])
+				lay.Comma = string(b[m.value.end+i+1 : root.members[1].keyStart])
 			}
-		} else if lay.colon != ":" {
-			lay.comma = " "
+		} else if lay.Colon != ":" {
+			lay.Comma = " "
 		}
 	}
 	return lay
@@ -647,71 +561,19 @@ func appendMetadata(root *node, b []byte, m *yamlwalk.Metadata) (edit, error) {
 	var sb strings.Builder
 	if len(root.members) > 0 {
 		sb.WriteByte(',')
-		if lay.multiline {
-			sb.WriteString(lay.eol + lay.base)
+		if lay.Multiline {
+			sb.WriteString(lay.EOL + lay.Base)
 		} else {
-			sb.WriteString(lay.comma)
+			sb.WriteString(lay.Comma)
 		}
 	}
-	sb.WriteString(`"sops"` + lay.colon)
-	writeJSON(&sb, tree, lay, 1)
+	sb.WriteString(`"sops"` + lay.Colon)
+	sopsfile.WriteJSON(&sb, tree, lay, 1)
 	at := root.start + 1
 	if len(root.members) > 0 {
 		at = root.members[len(root.members)-1].value.end
 	}
 	return edit{at, at, sb.String()}, nil
-}
-
-// writeJSON writes v as json.Indent would (sops's layout), at depth
-// levels below the top-level members.
-func writeJSON(sb *strings.Builder, v any, lay layout, depth int) {
-	nl := func(d int) {
-		if lay.multiline {
-			sb.WriteString(lay.eol + lay.base + strings.Repeat(lay.unit, d))
-		}
-	}
-	sep := ","
-	if !lay.multiline {
-		sep = "," + lay.comma
-	}
-	switch x := v.(type) {
-	case sopsfile.Object:
-		if len(x) == 0 {
-			sb.WriteString("{}")
-			return
-		}
-		sb.WriteByte('{')
-		for i, m := range x {
-			if i > 0 {
-				sb.WriteString(sep)
-			}
-			nl(depth)
-			k, _ := json.Marshal(m.Key)
-			sb.Write(k)
-			sb.WriteString(lay.colon)
-			writeJSON(sb, m.Value, lay, depth+1)
-		}
-		nl(depth - 1)
-		sb.WriteByte('}')
-	case []any:
-		if len(x) == 0 {
-			sb.WriteString("[]")
-			return
-		}
-		sb.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				sb.WriteString(sep)
-			}
-			nl(depth)
-			writeJSON(sb, e, lay, depth+1)
-		}
-		nl(depth - 1)
-		sb.WriteByte(']')
-	default:
-		j, _ := json.Marshal(x)
-		sb.Write(j)
-	}
 }
 
 // updateMetadata rewrites lastmodified and mac in place.

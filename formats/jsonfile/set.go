@@ -3,53 +3,39 @@ package jsonfile
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 // literal is the JSON text of a value of type typ (str, int, float, bool);
-// a number keeps its spelling when it is a JSON number.
+// a number keeps its spelling when it is a JSON number. The value is
+// checked as yamlwalk.ScalarText checks it, with its errors.
 func literal(typ, value string) (string, error) {
 	switch typ {
-	case crypt.TypeStr, "":
-		if !utf8.ValidString(value) {
-			return "", errors.New("the value is not UTF-8 text")
-		}
-		return quote(value, minimal), nil
-	case crypt.TypeInt:
-		v := strings.TrimSpace(value)
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return "", errors.New("the value is not an integer (--type int)")
-		}
-		if isNumber(v) {
+	case crypt.TypeStr, "", crypt.TypeInt, crypt.TypeFloat, crypt.TypeBool:
+	default:
+		return "", fmt.Errorf("unknown value type %q", typ)
+	}
+	canon, err := yamlwalk.ScalarText(typ, value)
+	if err != nil {
+		return "", err
+	}
+	switch typ {
+	case crypt.TypeInt, crypt.TypeFloat:
+		if v := strings.TrimSpace(value); isNumber(v) {
 			return v, nil
 		}
-		return strconv.FormatInt(n, 10), nil
-	case crypt.TypeFloat:
-		v := strings.TrimSpace(value)
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil {
-			return "", errors.New("the value is not a number (--type float)")
-		}
-		if isNumber(v) {
-			return v, nil
-		}
-		if t := strconv.FormatFloat(f, 'f', -1, 64); isNumber(t) {
-			return t, nil
+		if isNumber(canon) {
+			return canon, nil
 		}
 		return "", errors.New("the number has no JSON spelling")
 	case crypt.TypeBool:
-		b, err := strconv.ParseBool(strings.TrimSpace(value))
-		if err != nil {
-			return "", errors.New("the value is not true or false (--type bool)")
-		}
-		return strconv.FormatBool(b), nil
+		return strings.ToLower(canon), nil // sops's True, JSON's true
 	}
-	return "", fmt.Errorf("unknown value type %q", typ)
+	return quote(value, minimal), nil
 }
 
 // locate follows path as far as it exists: the nodes on the way (the last

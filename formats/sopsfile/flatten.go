@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 // The dotenv and INI stores keep the metadata as flat keys: a path through
@@ -185,4 +187,34 @@ func convert(n *flatNode) (any, error) {
 		return l, nil
 	}
 	return Object{}, nil
+}
+
+// FlatMetadata is m as the dotenv and INI stores write it: flat keys, each
+// prefixed with prefix, whose values spell a line break as the two
+// characters \n.
+func FlatMetadata(m *yamlwalk.Metadata, prefix string) ([]KV, error) {
+	tree, err := MetadataTree(m)
+	if err != nil {
+		return nil, err
+	}
+	kvs := Flatten(tree, prefix)
+	for i := range kvs {
+		kvs[i].Value = strings.ReplaceAll(kvs[i].Value, "\n", `\n`)
+	}
+	return kvs, nil
+}
+
+// ParseFlat reads metadata from flat keys as the dotenv and INI stores
+// write them (prefix removed, \n standing for a line break), with
+// ParseMetadata's checks.
+func ParseFlat(kvs []KV) (*yamlwalk.Metadata, error) {
+	read := make([]KV, len(kvs))
+	for i, kv := range kvs {
+		read[i] = KV{kv.Key, strings.ReplaceAll(kv.Value, `\n`, "\n")}
+	}
+	o, err := Unflatten(read)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMetadata(o)
 }

@@ -1,8 +1,9 @@
 // Package sopsfile holds what sv's non-YAML stores (JSON, dotenv, INI,
 // binary) share: the sops metadata as a generic tree (sops's field names,
-// order and types), its flattened form (dotenv's sops_… keys, INI's [sops]
-// section), the data key for a new or existing file, the plaintext bytes
-// of each value type and the MAC.
+// order and types), its JSON spelling and its flattened form (dotenv's
+// sops_… keys, INI's [sops] section), the data key for a new or existing
+// file, the plaintext bytes of each value type, the MAC, and the steps of
+// an encrypt (Encryption) and a decrypt that do not depend on the store.
 //
 // The options, results and metadata types are yamlwalk's, so the command
 // layer handles every format alike. Nothing here prints; errors name paths,
@@ -63,21 +64,20 @@ func MetadataTree(m *yamlwalk.Metadata) (Object, error) {
 	r := m.Rules
 	var o Object
 	add := func(k string, v any) { o = append(o, Member{k, v}) }
+	rule := func(k, v string) {
+		if v != "" {
+			add(k, v)
+		}
+	}
 	if !m.Grouped {
 		if len(m.KeyGroups) != 1 {
 			return nil, errors.New("metadata without key groups must have exactly one group")
 		}
 		add("age", ageList(m.KeyGroups[0].Age))
 	}
-	if r.EncryptedCommentRegex != "" {
-		add("encrypted_comment_regex", r.EncryptedCommentRegex)
-	}
-	if r.EncryptedRegex != "" {
-		add("encrypted_regex", r.EncryptedRegex)
-	}
-	if r.EncryptedSuffix != "" {
-		add("encrypted_suffix", r.EncryptedSuffix)
-	}
+	rule("encrypted_comment_regex", r.EncryptedCommentRegex)
+	rule("encrypted_regex", r.EncryptedRegex)
+	rule("encrypted_suffix", r.EncryptedSuffix)
 	if m.Grouped {
 		var groups []any
 		for _, g := range m.KeyGroups {
@@ -93,15 +93,9 @@ func MetadataTree(m *yamlwalk.Metadata) (Object, error) {
 	if m.Grouped && m.ShamirThreshold > 0 {
 		add("shamir_threshold", m.ShamirThreshold)
 	}
-	if r.UnencryptedCommentRegex != "" {
-		add("unencrypted_comment_regex", r.UnencryptedCommentRegex)
-	}
-	if r.UnencryptedRegex != "" {
-		add("unencrypted_regex", r.UnencryptedRegex)
-	}
-	if r.UnencryptedSuffix != "" {
-		add("unencrypted_suffix", r.UnencryptedSuffix)
-	}
+	rule("unencrypted_comment_regex", r.UnencryptedCommentRegex)
+	rule("unencrypted_regex", r.UnencryptedRegex)
+	rule("unencrypted_suffix", r.UnencryptedSuffix)
 	add("version", m.Version)
 	return o, nil
 }
@@ -178,22 +172,12 @@ func ParseMetadata(o Object) (*yamlwalk.Metadata, error) {
 			default:
 				return nil, metaErr("mac_only_encrypted is not a boolean")
 			}
-		case "unencrypted_suffix":
-			m.Rules.UnencryptedSuffix, err = str()
-		case "encrypted_suffix":
-			m.Rules.EncryptedSuffix, err = str()
-		case "unencrypted_regex":
-			m.Rules.UnencryptedRegex, err = str()
-		case "encrypted_regex":
-			m.Rules.EncryptedRegex, err = str()
-		case "unencrypted_comment_regex":
-			m.Rules.UnencryptedCommentRegex, err = str()
-		case "encrypted_comment_regex":
-			m.Rules.EncryptedCommentRegex, err = str()
 		case "version":
 			m.Version, err = str()
 		default:
-			if l, ok := v.([]any); ok && otherKeyKinds[k] {
+			if f := m.Rules.TextField(k); f != nil {
+				*f, err = str()
+			} else if l, ok := v.([]any); ok && otherKeyKinds[k] {
 				top.Other += len(l)
 			}
 		}
@@ -204,21 +188,10 @@ func ParseMetadata(o Object) (*yamlwalk.Metadata, error) {
 	if !m.Grouped {
 		m.KeyGroups = []crypt.KeyGroup{top}
 	}
-	if !seen["lastmodified"] {
-		return nil, metaErr("lastmodified is missing")
-	}
-	if m.Version == "" {
-		return nil, metaErr("version is missing")
-	}
-	if _, err := crypt.MACAAD(m.LastModified); err != nil {
-		return nil, metaErr("lastmodified is not an RFC 3339 time")
-	}
-	n := 0
-	for _, g := range m.KeyGroups {
-		n += len(g.Age) + g.Other
-	}
-	if n == 0 {
-		return nil, metaErr("no keys found in the file")
+	// The checks every store's metadata gets (yamlwalk's YAML parser adds
+	// its limits after them).
+	if _, err := m.CheckRead(seen["lastmodified"]); err != nil {
+		return nil, err
 	}
 	if err := m.Rules.Compile(); err != nil {
 		return nil, metaErr(err.Error())
@@ -420,6 +393,17 @@ type Reuse struct {
 	Key  []byte
 	Meta *yamlwalk.Metadata
 	enc  map[string]string
+}
+
+// NewReuse starts the Reuse of the encrypted file whose data key is key
+// and metadata meta, with the cipher that decrypts its values for
+// Remember.
+func NewReuse(key []byte, meta *yamlwalk.Metadata) (*Reuse, *crypt.Cipher, error) {
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Reuse{Key: key, Meta: meta}, c, nil
 }
 
 func stashKey(aad, kind string, pt []byte) string {
