@@ -46,7 +46,7 @@ func TestFilesAndCommand(t *testing.T) {
 	}{
 		{"a.yaml -- sh -c x", "a.yaml", "sh -c x", false},
 		{"a.yaml b.yaml -- env", "a.yaml b.yaml", "env", false},
-		{"a.yaml env", "a.yaml", "env", false},      // one file, no "--": as before
+		{"a.yaml env", "a.yaml", "env", false},        // one file, no "--": as before
 		{"a.yaml env -- x", "a.yaml env", "x", false}, // the first "--" splits
 		{"a.yaml b.yaml --", "", "", true},
 		{"-- env", "", "", true},
