@@ -1,15 +1,12 @@
 package audit
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
-	"filippo.io/age/armor"
+	"github.com/sv-secrets/sv/internal/fakewrap"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -31,19 +28,11 @@ func sopsBlock(wrap string, recipients ...string) string {
 	return b.String()
 }
 
-// fakeWrapped is an armored age file whose header parses (readers check
-// that) but opens for no one, indented for an enc: block; label tells
-// wrappings apart.
+// fakeWrapped is a wrapped key whose age header parses but opens for no
+// one, indented for an enc: block; label tells wrappings apart.
 func fakeWrapped(label string) string {
-	sum := sha256.Sum256([]byte(label))
-	b64 := base64.RawStdEncoding.EncodeToString(sum[:])
-	var buf bytes.Buffer
-	w := armor.NewWriter(&buf)
-	fmt.Fprintf(w, "age-encryption.org/v1\n-> X25519 %s\n%s\n--- %s\n", b64, b64, b64)
-	w.Write(sum[:])
-	w.Close()
 	var out strings.Builder
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+	for _, l := range strings.Split(strings.TrimSpace(fakewrap.Armored(label)), "\n") {
 		out.WriteString("        " + l + "\n")
 	}
 	return out.String()

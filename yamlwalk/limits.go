@@ -188,6 +188,16 @@ const (
 	MaxRecipients = 1000
 )
 
+// Validate applies validate to metadata read by another store (JSON,
+// dotenv, INI, binary): the same limits as for YAML files.
+func (m *Metadata) Validate() error {
+	n := 0
+	for _, g := range m.KeyGroups {
+		n += len(g.Age) + g.Other
+	}
+	return m.validate(n)
+}
+
 // validate checks what every reader relies on: a threshold the key groups
 // can meet, bounded counts, and age entries that are age files. n is the
 // number of recipient entries.

@@ -196,6 +196,11 @@ func ParseMetadata(o Object) (*yamlwalk.Metadata, error) {
 	if err := m.Rules.Compile(); err != nil {
 		return nil, metaErr(err.Error())
 	}
+	// The same limits as for YAML: a usable threshold, bounded counts,
+	// age entries that are age files.
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -6,12 +6,13 @@ import (
 	"testing"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/fakewrap"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
 func TestFlattenRoundTrip(t *testing.T) {
 	m := &yamlwalk.Metadata{
-		KeyGroups: []crypt.KeyGroup{{Age: []crypt.AgeKey{{Recipient: "age1a", Enc: "A\nB\n"}}}, {Age: []crypt.AgeKey{{Recipient: "age1b", Enc: "C\n"}, {Recipient: "age1c", Enc: "D\n"}}}},
+		KeyGroups: []crypt.KeyGroup{{Age: []crypt.AgeKey{{Recipient: "age1a", Enc: fakewrap.Armored("a")}}}, {Age: []crypt.AgeKey{{Recipient: "age1b", Enc: fakewrap.Armored("b")}, {Recipient: "age1c", Enc: fakewrap.Armored("c")}}}},
 		Grouped:   true, ShamirThreshold: 2, LastModified: "2026-01-02T03:04:05Z", MAC: "ENC[x]", Version: "3.13.3",
 		Rules: yamlwalk.Rules{EncryptedRegex: "^pw", MACOnlyEncrypted: true},
 	}
@@ -46,7 +47,7 @@ func TestFlattenRoundTrip(t *testing.T) {
 }
 
 func TestParseMetadataRefuses(t *testing.T) {
-	ok := Object{{"age", []any{Object{{"enc", "x"}, {"recipient", "r"}}}}, {"lastmodified", "2026-01-02T03:04:05Z"}, {"mac", "m"}, {"version", "3.13.3"}}
+	ok := Object{{"age", []any{Object{{"enc", fakewrap.Armored("r")}, {"recipient", "r"}}}}, {"lastmodified", "2026-01-02T03:04:05Z"}, {"mac", "m"}, {"version", "3.13.3"}}
 	if _, err := ParseMetadata(ok); err != nil {
 		t.Fatal(err)
 	}
