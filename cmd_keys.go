@@ -192,13 +192,6 @@ type fileProblems struct {
 	errs   []error
 }
 
-// readEncrypted reads one file of the tree and counts it. A file that can't
-// be read, or that was named explicitly but is not encrypted, is recorded
-// as a problem; an unencrypted file found in a directory is skipped.
-func (p *fileProblems) readEncrypted(f keyFile) ([]byte, bool) {
-	return p.count(f, readTreeFile(f))
-}
-
 // treeFile is one file of the tree as read by readTreeFile, possibly on
 // another goroutine; fileProblems.count records it in order.
 type treeFile struct {

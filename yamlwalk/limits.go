@@ -73,13 +73,6 @@ func satAdd(a, b int64) int64 {
 	return a + b
 }
 
-func satMul(a, b int64) int64 {
-	if a != 0 && b > saturate/a {
-		return saturate
-	}
-	return a * b
-}
-
 type limiter struct {
 	memo   map[*yaml.Node]measure
 	active map[*yaml.Node]bool

@@ -2,7 +2,6 @@ package yamlwalk
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -72,23 +71,6 @@ func render(typ string, pt []byte, n *yaml.Node, sp span, src []byte, ctx scalar
 		return renderString(string(pt), n, sp, src, ctx)
 	}
 	return spellValue(typ, pt, ctx)
-}
-
-// formatFloat keeps a float a float in YAML: sops stores 1.0 as "1", which
-// would read back as an int.
-func formatFloat(f float64, s string) string {
-	switch {
-	case math.IsInf(f, 1):
-		return ".inf"
-	case math.IsInf(f, -1):
-		return "-.inf"
-	case math.IsNaN(f):
-		return ".nan"
-	}
-	if (&yaml.Node{Kind: yaml.ScalarNode, Value: s}).ShortTag() == "!!float" {
-		return s
-	}
-	return s + ".0"
 }
 
 // flowSingleTag marks an ENC scalar inside a flow collection whose original

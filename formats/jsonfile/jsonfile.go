@@ -514,8 +514,7 @@ func colonOf(b []byte, m member) string {
 // from the first nested multi-line object or array; a tab or two spaces
 // otherwise, after the base.
 func indentUnit(root *node, b []byte, base string) string {
-	var find func(n *node, ind string) string
-	find = func(n *node, ind string) string {
+	find := func(n *node, ind string) string {
 		var first int
 		switch {
 		case n.kind == kObject && len(n.members) > 0:

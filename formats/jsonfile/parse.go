@@ -1,7 +1,6 @@
 package jsonfile
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf16"
@@ -226,8 +225,6 @@ func (p *parser) array() (*node, error) {
 		}
 	}
 }
-
-var errInvalidString = errors.New("invalid string")
 
 func (p *parser) str() (string, error) {
 	p.pos++ // opening quote
