@@ -29,9 +29,14 @@ type keyFile struct {
 	explicit bool
 }
 
+// treeFormats are the extensions a directory walk looks at: the formats
+// sops chooses by extension (a binary file must be named).
+var treeFormats = map[string]bool{".yaml": true, ".yml": true, ".json": true, ".env": true, ".ini": true}
+
 // collectFiles expands the command line: files as given, directories
-// walked for .yaml and .yml files (skipping hidden directories and
-// .sops.yaml). No paths means the current directory.
+// walked for .yaml, .yml, .json, .env and .ini files (skipping hidden
+// directories and .sops.yaml; files that are not encrypted are skipped
+// later). No paths means the current directory.
 func collectFiles(paths []string) ([]keyFile, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
@@ -70,7 +75,7 @@ func collectFiles(paths []string) ([]keyFile, error) {
 			if !d.Type().IsRegular() || name == sopsconfig.FileName {
 				return nil
 			}
-			if ext := strings.ToLower(filepath.Ext(name)); ext == ".yaml" || ext == ".yml" {
+			if treeFormats[strings.ToLower(filepath.Ext(name))] {
 				add(keyFile{path: path})
 			}
 			return nil
@@ -271,7 +276,8 @@ func updatekeysCommand() *cli.Command {
 		Usage:     "give encrypted files exactly the recipients their .sops.yaml rule names",
 		ArgsUsage: "[PATH...]",
 		Description: `For every encrypted file in PATH (files, or directories searched
-recursively for .yaml and .yml files; default: the current directory),
+recursively for .yaml, .yml, .json, .env and .ini files; default: the
+current directory),
 finds the .sops.yaml creation rule that matches it and re-wraps the file's
 data key for exactly the recipients that rule names now: people added to
 the rule can then open the file, people removed from it no longer get the
@@ -526,7 +532,8 @@ func rotateCommand() *cli.Command {
 		Usage:     "re-encrypt files under a new data key",
 		ArgsUsage: "[PATH...]",
 		Description: `For every encrypted file in PATH (files, or directories searched
-recursively for .yaml and .yml files; default: the current directory),
+recursively for .yaml, .yml, .json, .env and .ini files; default: the
+current directory),
 decrypts it (verifying every value and the MAC), generates a new data key
 and encrypts every value under it, for the file's recipients adjusted by
 --add-age and --rm-age. Someone who kept the old data key can read none of
@@ -752,8 +759,9 @@ func statusCommand() *cli.Command {
 		Usage:     "show who can read which file, and what is not encrypted",
 		ArgsUsage: "[PATH...]",
 		Description: `For every file in PATH (files, or directories searched recursively for
-.yaml and .yml files that are encrypted or that a .sops.yaml rule with a
-path_regex covers; default: the current directory) prints the creation
+.yaml, .yml, .json, .env and .ini files that are encrypted or that a
+.sops.yaml rule with a path_regex covers; default: the current directory)
+prints the creation
 rule that matches it, the recipients the file is encrypted to, whether all
 its values are encrypted, and whether its recipients are the ones the rule
 names (if not, run 'sv updatekeys'). Needs no key. --ages adds, per
