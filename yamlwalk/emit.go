@@ -60,17 +60,16 @@ func spellString(s string, ctx scalarContext) (string, error) {
 		return s, nil
 	}
 	want := scalarValue{typ: crypt.TypeStr, s: s}
-	if !strings.ContainsAny(s, "\t\r\n") && readsBack(s, ctx, want) {
+	if !strings.ContainsAny(s, "\t\r\n") && plainRunes(s) && readsBack(s, ctx, want) {
 		// The value as it is, if every reader takes it so: sv wrote plain
 		// ENC for a plain value, and this gives it back as it was.
 		return s, nil
 	}
 	text, err := encodeScalar(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}, ctx)
-	if err == nil && !(strings.ContainsRune(s, '\t') && isPlainText(text)) && !(ctx.oneLine && strings.Contains(text, "\n")) && readsBack(text, ctx, want) {
+	if err == nil && !(isPlainText(text) && !plainRunes(s)) && !(ctx.oneLine && strings.Contains(text, "\n")) && readsBack(text, ctx, want) {
 		return text, nil
 	}
-	// Tabs in plain scalars are rejected by common parsers; double quotes
-	// are the spelling every reader agrees on.
+	// Double quotes are the spelling every reader agrees on.
 	text, err = encodeScalar(&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: s}, ctx)
 	if err == nil && readsBack(text, ctx, want) {
 		return text, nil
@@ -197,6 +196,20 @@ func plainWord(s string) bool {
 	if len(s) <= 5 {
 		switch strings.ToLower(s) {
 		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+			return false
+		}
+	}
+	return true
+}
+
+// plainRunes reports whether s holds only characters that may stand in a
+// plain scalar anywhere: no tab (common parsers reject it there), no
+// control characters, no byte order mark (a reader may take it for the
+// start of a document) and no NEL, LS or PS (line breaks to yaml.v3).
+func plainRunes(s string) bool {
+	for _, r := range s {
+		switch {
+		case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0, r == 0xFEFF, r == 0x2028, r == 0x2029:
 			return false
 		}
 	}

@@ -58,7 +58,17 @@ func TestGeneratedInterop(t *testing.T) {
 		perShape = 60
 	}
 	alice := loadTestIdentity(t, "alice.agekey")
-	g := &generator{r: rand.New(rand.NewPCG(9, 20261130))}
+	seed := uint64(20261130)
+	if s := os.Getenv("SV_GEN_SEED"); s != "" {
+		// Another seed explores other values; the default is fixed so a
+		// failure reproduces.
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("SV_GEN_SEED: %v", err)
+		}
+		seed = v
+	}
+	g := &generator{r: rand.New(rand.NewPCG(9, seed))}
 	rep := &genReport{}
 	total := 0
 	for _, sh := range genShapes {
@@ -1145,6 +1155,10 @@ func checkSops(t *testing.T, rep *genReport, dirn, shape string, id testIdentity
 		nvals += len(d.leaves)
 	}
 	rep.count(dirn, nvals)
+	var svTexts []string
+	if dec, err := Decrypt(enc, DecryptOptions{Keys: id.keyring}); err == nil {
+		svTexts = splitDocs(dec.Text)
+	}
 	var fs []genFailure
 	for i, d := range docs {
 		var v3 any
@@ -1154,6 +1168,13 @@ func checkSops(t *testing.T, rep *genReport, dirn, shape string, id testIdentity
 				// too: sops cannot write it, whatever value was set.
 				if d.base.sameLoss(l, err, nil, false) || d.base != nil && d.base.err != nil {
 					rep.note("sops's own round trip gives invalid YAML too", l.path.String())
+					continue
+				}
+				// The values (as sv decrypts them) written the way sops
+				// writes its output are invalid YAML too: a bug of sops's
+				// emitter (yaml.v3's encoder), not of the file.
+				if i < len(svTexts) && sopsEmitterFails(svTexts[i]) {
+					rep.note("sops's emitter writes these values as invalid YAML", l.path.String())
 					continue
 				}
 				fs = append(fs, genFailure{dirn, "sops output: invalid YAML", l.v.class, shape, l, snippet(texts[i], err)})
@@ -1390,4 +1411,31 @@ func firstDiffLine(want, got []byte) string {
 		}
 	}
 	return "texts differ"
+}
+
+// sopsEmitterFails reports whether text's values, written as sops writes its
+// output (yaml.v3's encoder with 4-space indentation, every scalar in the
+// style the encoder picks), give invalid YAML.
+func sopsEmitterFails(text string) bool {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+		return false
+	}
+	var plain func(n *yaml.Node)
+	plain = func(n *yaml.Node) {
+		n.Style = 0
+		for _, c := range n.Content {
+			plain(c)
+		}
+	}
+	plain(&n)
+	var b bytes.Buffer
+	e := yaml.NewEncoder(&b)
+	e.SetIndent(4)
+	if err := e.Encode(&n); err != nil {
+		return true
+	}
+	e.Close()
+	var v any
+	return yaml.Unmarshal(b.Bytes(), &v) != nil
 }

@@ -363,15 +363,21 @@ func (s *source) blockSpan(sp *span, n *yaml.Node, parentIndent int) error {
 		bb.WriteString(l)
 	}
 	body := bb.String()
+	// The break after the last line of text: a line break, or an LS or PS
+	// that yaml.v3 keeps in the value.
+	tail := "\n"
+	if len(lines) > 0 && len(lines) <= len(breaks) {
+		tail = breaks[len(lines)-1]
+	}
 	if n.Style&yaml.LiteralStyle != 0 {
 		ok := false
 		switch sp.chomp {
 		case '-':
 			ok = n.Value == body
 		case '+':
-			ok = body == "" || strings.HasPrefix(n.Value, body+"\n") && strings.Trim(n.Value[len(body):], "\n") == ""
+			ok = body == "" || strings.HasPrefix(n.Value, body+tail) && strings.Trim(n.Value[len(body):], "\n\u2028\u2029") == ""
 		default:
-			ok = n.Value == body+"\n" || (body == "" && n.Value == "")
+			ok = n.Value == body+tail || (body == "" && n.Value == "")
 		}
 		if !ok {
 			return fmt.Errorf("literal block text does not match its value")
