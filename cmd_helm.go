@@ -652,6 +652,14 @@ Example:
 				Flags:  []cli.Flag{helmFlag},
 				Action: pluginUninstallAction,
 			},
+			{
+				// Run by the install (and update) hook of the Helm 4
+				// release package "secrets", not by people.
+				Name:   helmplugin.InstallGetterArgs[1],
+				Usage:  "write the secrets-getter plugin next to the Helm 4 secrets plugin (its install hook)",
+				Hidden: true,
+				Action: pluginInstallGetterAction,
+			},
 		},
 	}
 }
@@ -764,6 +772,40 @@ func pluginInstallAction(c *cli.Context) error {
 		fmt.Fprintf(c.App.ErrWriter, "sv: installed %s\n", d)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: Helm %s runs %s for 'helm secrets' and secrets:// URLs\n", h.version, exe)
+	return nil
+}
+
+// pluginInstallGetterAction is the install hook of the Helm 4 release
+// package: Helm runs $HELM_PLUGIN_DIR/bin/sv plugin install-getter after
+// installing the secrets plugin, and this writes the secrets-getter plugin
+// beside it, running the same binary, so that one `helm plugin install`
+// gives both `helm secrets` and secrets:// URLs.
+func pluginInstallGetterAction(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return &usageError{msg: fmt.Sprintf("unexpected argument %q", c.Args().First())}
+	}
+	pluginDir := os.Getenv("HELM_PLUGIN_DIR")
+	if pluginDir == "" {
+		return withHint(errors.New("HELM_PLUGIN_DIR is not set: this command is the Helm 4 plugin's install hook"), "to install the plugins yourself, run: sv plugin install")
+	}
+	exe, err := svExecutable()
+	if err != nil {
+		return err
+	}
+	pluginsDir := filepath.Dir(filepath.Clean(pluginDir))
+	dir, kept, err := helmplugin.InstallGetter(pluginsDir, exe)
+	if err != nil {
+		var ce *helmplugin.ConflictError
+		if errors.As(err, &ce) {
+			return withHint(err, fmt.Sprintf("secrets:// URLs would go to that plugin; remove it (helm plugin uninstall %s), then install this package again (helm plugin uninstall %s, helm plugin install …)", ce.Name, helmplugin.NameCLI))
+		}
+		return err
+	}
+	if kept {
+		fmt.Fprintf(c.App.ErrWriter, "sv: keeping the %s plugin installed from sv's getter package: %s\n", helmplugin.NameGetter, dir)
+		return nil
+	}
+	fmt.Fprintf(c.App.ErrWriter, "sv: installed %s (secrets:// URLs)\n", dir)
 	return nil
 }
 

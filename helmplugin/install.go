@@ -55,7 +55,7 @@ func Install(pluginsDir string, major int, exe string) ([]string, error) {
 	if err := os.MkdirAll(pluginsDir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := checkConflicts(pluginsDir); err != nil {
+	if err := checkConflicts(pluginsDir, NameCLI, NameGetter); err != nil {
 		return nil, err
 	}
 	var written []string
@@ -74,6 +74,55 @@ func Install(pluginsDir string, major int, exe string) ([]string, error) {
 		written = append(written, dir)
 	}
 	return written, nil
+}
+
+// InstallGetter writes only the secrets-getter plugin (the getter/v1
+// manifest and bin/sv running exe, as Install writes it for Helm 4) into
+// pluginsDir. It is what the install hook of sv's Helm 4 release package
+// runs, with pluginsDir the directory Helm installed the secrets plugin
+// into and exe that plugin's binary. Idempotent: a getter sv wrote before
+// is replaced. A secrets-getter installed from sv's own getter package
+// (people who install both packages by hand) is kept: kept is true and dir
+// is its directory. Any other plugin claiming the name is a
+// *ConflictError and nothing is changed.
+func InstallGetter(pluginsDir, exe string) (dir string, kept bool, err error) {
+	if d := getterPackage(pluginsDir); d != "" {
+		return d, true, nil
+	}
+	if err := os.MkdirAll(pluginsDir, 0o755); err != nil {
+		return "", false, err
+	}
+	if err := checkConflicts(pluginsDir, NameGetter); err != nil {
+		return "", false, err
+	}
+	dir = filepath.Join(pluginsDir, NameGetter)
+	if err := writePluginDir(pluginsDir, dir, GetterManifest(LauncherInstalled, true), exe); err != nil {
+		return "", false, err
+	}
+	return dir, false, nil
+}
+
+var packageGetterCommand = regexp.MustCompile(`(?m)^\s*- command: ` + regexp.QuoteMeta(LauncherInstalled) + `(\.exe)?\s*$`)
+
+// getterPackage is the directory in pluginsDir of a secrets-getter plugin
+// installed from sv's getter package, of any version (no marker; the
+// command is the package's bin/sv or bin/sv.exe), or "".
+func getterPackage(pluginsDir string) string {
+	entries, err := os.ReadDir(pluginsDir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		dir := filepath.Join(pluginsDir, e.Name())
+		b, err := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
+		if err != nil || bytes.HasPrefix(b, []byte(Marker+"\n")) {
+			continue
+		}
+		if m := nameLine.FindSubmatch(b); m != nil && string(m[1]) == NameGetter && packageGetterCommand.Match(b) {
+			return dir
+		}
+	}
+	return ""
 }
 
 // Uninstall removes the plugin directories sv installed in pluginsDir and
@@ -119,10 +168,10 @@ func IsOurs(dir string) (bool, error) {
 
 var nameLine = regexp.MustCompile(`(?m)^name:\s*["']?([A-Za-z0-9_-]+)["']?\s*$`)
 
-// checkConflicts looks for plugins sv did not write that claim the names
-// secrets or secrets-getter, under any directory name (`helm plugin
+// checkConflicts looks for plugins sv did not write that claim one of
+// names (secrets, secrets-getter), under any directory name (`helm plugin
 // install DIR` names the directory after DIR).
-func checkConflicts(pluginsDir string) error {
+func checkConflicts(pluginsDir string, names ...string) error {
 	entries, err := os.ReadDir(pluginsDir)
 	if err != nil {
 		return err
@@ -134,7 +183,7 @@ func checkConflicts(pluginsDir string) error {
 			continue
 		}
 		m := nameLine.FindSubmatch(b)
-		if m == nil || !slices.Contains([]string{NameCLI, NameGetter}, string(m[1])) {
+		if m == nil || !slices.Contains(names, string(m[1])) {
 			continue
 		}
 		if ours, _ := IsOurs(dir); ours {

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -113,5 +115,71 @@ func TestWrapperScriptMatchesRepository(t *testing.T) {
 	}
 	if string(b) != wrapperScript {
 		t.Errorf("%s differs from helmplugin.wrapperScript; keep them equal", WrapperScript)
+	}
+}
+
+// InstallGetter is the Helm 4 release package's install hook: only the
+// getter, beside a secrets plugin Helm installed (no marker), idempotent,
+// keeping sv's own getter package, refusing anyone else's.
+func TestInstallGetter(t *testing.T) {
+	plugins := t.TempDir()
+	cli := filepath.Join(plugins, NameCLI)
+	os.MkdirAll(filepath.Join(cli, "bin"), 0o755)
+	os.WriteFile(filepath.Join(cli, "plugin.yaml"), ReleaseCLIManifest(LauncherInstalled), 0o644)
+	exe := filepath.Join(cli, "bin", "sv")
+	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
+
+	for range 2 {
+		dir, kept, err := InstallGetter(plugins, exe)
+		if err != nil || kept || dir != filepath.Join(plugins, NameGetter) {
+			t.Fatalf("InstallGetter = %q, %v, %v", dir, kept, err)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "plugin.yaml"))
+		if err != nil || string(got) != string(GetterManifest(LauncherInstalled, true)) {
+			t.Errorf("plugin.yaml = %q, %v", got, err)
+		}
+		if runtime.GOOS != "windows" {
+			if target, err := os.Readlink(filepath.Join(dir, "bin", "sv")); err != nil || target != exe {
+				t.Errorf("bin/sv -> %q, %v", target, err)
+			}
+		}
+		if names := list(t, plugins); len(names) != 2 {
+			t.Errorf("plugins = %v", names)
+		}
+	}
+	// The secrets plugin Helm installed is untouched.
+	if got, _ := os.ReadFile(filepath.Join(cli, "plugin.yaml")); string(got) != string(ReleaseCLIManifest(LauncherInstalled)) {
+		t.Errorf("secrets/plugin.yaml changed: %s", got)
+	}
+
+	// sv's getter package, installed by hand (any version): kept.
+	for _, launcher := range []string{LauncherInstalled, LauncherInstalled + ".exe"} {
+		os.RemoveAll(filepath.Join(plugins, NameGetter))
+		pkg := filepath.Join(plugins, NameGetter)
+		os.MkdirAll(pkg, 0o755)
+		m := strings.Replace(string(GetterManifest(launcher, false)), "version: "+PluginVersion, `version: "4.7.6+sv.0.0.9"`, 1)
+		os.WriteFile(filepath.Join(pkg, "plugin.yaml"), []byte(m), 0o644)
+		dir, kept, err := InstallGetter(plugins, exe)
+		if err != nil || !kept || dir != pkg {
+			t.Errorf("%s: InstallGetter = %q, %v, %v", launcher, dir, kept, err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(pkg, "plugin.yaml")); string(got) != m {
+			t.Errorf("%s: the package's plugin.yaml changed: %s", launcher, got)
+		}
+	}
+
+	// helm-secrets' getter (any directory name): refused, unchanged.
+	os.RemoveAll(filepath.Join(plugins, NameGetter))
+	other := filepath.Join(plugins, "helm-secrets-getter")
+	os.MkdirAll(other, 0o755)
+	foreign := "apiVersion: v1\ntype: getter/v1\nname: secrets-getter\nruntimeConfig:\n  protocolCommands:\n    - platformCommand:\n        - command: scripts/run.sh\n"
+	os.WriteFile(filepath.Join(other, "plugin.yaml"), []byte(foreign), 0o644)
+	_, _, err := InstallGetter(plugins, exe)
+	var ce *ConflictError
+	if !errors.As(err, &ce) || ce.Dir != other || ce.Name != NameGetter {
+		t.Errorf("InstallGetter with helm-secrets' getter = %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(plugins, NameGetter)); err == nil {
+		t.Error("secrets-getter written despite the conflict")
 	}
 }

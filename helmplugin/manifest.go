@@ -98,8 +98,31 @@ downloaders:
 	return []byte(b.String())
 }
 
+// InstallGetterArgs are the arguments of the hidden command that the Helm
+// 4 release package's install hook runs: it writes the secrets-getter
+// plugin next to the secrets plugin (InstallGetter), so one `helm plugin
+// install` gives Helm 4 both `helm secrets` and secrets:// URLs.
+var InstallGetterArgs = []string{"plugin", "install-getter"}
+
 // CLIManifest is Helm 4's `secrets` plugin (cli/v1).
 func CLIManifest(launcher string, marker bool) []byte {
+	return cliManifest(launcher, marker, false)
+}
+
+// ReleaseCLIManifest is the `secrets` plugin (cli/v1) of the Helm 4
+// release package: CLIManifest plus install and update hooks that run the
+// package's own binary with InstallGetterArgs. Helm 4 runs a v1 plugin's
+// platformHooks after `helm plugin install` (and `update`) with
+// HELM_PLUGIN_DIR set, and expands variables in the hook's command; the
+// launcher is the binary itself (bin/sv, bin/sv.exe on Windows), so no
+// shell is involved. There is no delete hook: Helm runs it after removing
+// the plugin directory, binary included, so it could only fail; the
+// getter goes with `helm plugin uninstall secrets secrets-getter`.
+func ReleaseCLIManifest(launcher string) []byte {
+	return cliManifest(launcher, false, true)
+}
+
+func cliManifest(launcher string, marker, hooks bool) []byte {
 	var b strings.Builder
 	if marker {
 		b.WriteString(Marker + "\n")
@@ -120,6 +143,13 @@ runtimeConfig:
     - command: ${HELM_PLUGIN_DIR}/%s
       args: [helm]
 `, NameCLI, PluginVersion, usage, indent(description, "    "), launcher)
+	if hooks {
+		b.WriteString("  platformHooks:\n")
+		for _, event := range []string{"install", "update"} {
+			fmt.Fprintf(&b, "    %s:\n      - command: ${HELM_PLUGIN_DIR}/%s\n        args: [%s]\n",
+				event, launcher, strings.Join(InstallGetterArgs, ", "))
+		}
+	}
 	return []byte(b.String())
 }
 

@@ -20,6 +20,8 @@ func TestCommittedManifests(t *testing.T) {
 		"../plugin.yaml":                        LegacyManifest(LauncherCheckout, false),
 		"../plugins/secrets/plugin.yaml":        CLIManifest(LauncherCheckout, false),
 		"../plugins/secrets-getter/plugin.yaml": GetterManifest(LauncherCheckout, false),
+		// scripts/release.sh's template for the Helm 4 package (hooks)
+		"../plugins/secrets/plugin.release.yaml": ReleaseCLIManifest(LauncherCheckout),
 	}
 	for name, want := range files {
 		if *update {
@@ -79,5 +81,39 @@ func TestManifestsParse(t *testing.T) {
 	}
 	if strings.Join(legacy.Downloaders[0].Protocols, ",") != strings.Join(Protocols, ",") {
 		t.Errorf("protocols = %v", legacy.Downloaders[0].Protocols)
+	}
+}
+
+// The release package's cli/v1 manifest is CLIManifest plus install and
+// update hooks that run the launcher with InstallGetterArgs.
+func TestReleaseCLIManifest(t *testing.T) {
+	for _, launcher := range []string{LauncherCheckout, LauncherInstalled, LauncherInstalled + ".exe"} {
+		m := ReleaseCLIManifest(launcher)
+		if !bytes.HasPrefix(m, CLIManifest(launcher, false)) {
+			t.Errorf("not CLIManifest plus hooks:\n%s", m)
+		}
+		var v struct {
+			RuntimeConfig struct {
+				PlatformHooks map[string][]struct {
+					OS      string `yaml:"os"`
+					Command string
+					Args    []string
+				} `yaml:"platformHooks"`
+			} `yaml:"runtimeConfig"`
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(m))
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("%v\n%s", err, m)
+		}
+		hooks := v.RuntimeConfig.PlatformHooks
+		if len(hooks) != 2 {
+			t.Errorf("hooks = %+v", hooks)
+		}
+		for _, event := range []string{"install", "update"} {
+			h := hooks[event]
+			if len(h) != 1 || h[0].Command != "${HELM_PLUGIN_DIR}/"+launcher || strings.Join(h[0].Args, " ") != "plugin install-getter" {
+				t.Errorf("%s hook = %+v", event, h)
+			}
+		}
 	}
 }

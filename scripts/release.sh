@@ -8,7 +8,9 @@
 #   sv_VERSION_OS_ARCH.tar.gz (.zip for windows)   sv, LICENSE, README.md, CHANGELOG.md
 #   helm-secrets-sv-VERSION-OS-ARCH.tgz              Helm 3 plugin "secrets" (plugin.yaml at the root)
 #   secrets-VERSION-OS-ARCH.tgz                      Helm 4 cli/v1 plugin "secrets" (in secrets/)
-#   secrets-getter-VERSION-OS-ARCH.tgz               Helm 4 getter/v1 plugin "secrets-getter"
+#                                                    whose install hook writes "secrets-getter" too
+#   secrets-getter-VERSION-OS-ARCH.tgz               Helm 4 getter/v1 plugin "secrets-getter", for
+#                                                    people who install the two plugins by hand
 # and SHA256SUMS over all of them. Every plugin package carries the static
 # sv binary in bin/ (bin/sv.exe on Windows, named directly by the manifest:
 # no shell is involved), so `helm plugin install` needs neither Go nor sh.
@@ -134,13 +136,20 @@ for target in $targets; do
 	packages+=("$name")
 
 	# Helm 4: one package per plugin type, in a directory named after the
-	# plugin (Helm 4 installs a local archive from that directory).
+	# plugin (Helm 4 installs a local archive from that directory). The
+	# secrets package's manifest (plugins/secrets/plugin.release.yaml) has
+	# install and update hooks, "${HELM_PLUGIN_DIR}/bin/sv plugin
+	# install-getter", that write the secrets-getter plugin beside it,
+	# running the same (verified) binary: one `helm plugin install` gives
+	# Helm 4 users `helm secrets` and secrets:// URLs.
 	for plugin in secrets secrets-getter; do
 		p="$t/helm4/$plugin"
+		src="plugins/$plugin/plugin.yaml"
+		[ "$plugin" = secrets ] && src=plugins/secrets/plugin.release.yaml
 		mkdir -p "$p/bin"
 		cp "$t/archive/$exe" "$p/bin/$exe"
 		cp LICENSE "$p/"
-		manifest "plugins/$plugin/plugin.yaml" "bin/$exe" >"$p/plugin.yaml"
+		manifest "$src" "bin/$exe" >"$p/plugin.yaml"
 		touch -d "@$SOURCE_DATE_EPOCH" "$p" "$p/bin" "$p/"*
 		name="$plugin-$version-$goos-$goarch.tgz"
 		targz "$t/helm4" "$out/$name" "$plugin"

@@ -25,7 +25,7 @@ func TestReleaseManifests(t *testing.T) {
 		t.Skip("bash not installed")
 	}
 	root := tooltest.RepoRoot(t)
-	for _, src := range []string{"plugin.yaml", "plugins/secrets/plugin.yaml", "plugins/secrets-getter/plugin.yaml"} {
+	for _, src := range []string{"plugin.yaml", "plugins/secrets/plugin.yaml", "plugins/secrets/plugin.release.yaml", "plugins/secrets-getter/plugin.yaml"} {
 		for _, bin := range []string{"bin/sv", "bin/sv.exe"} {
 			cmd := exec.Command("bash", filepath.Join(root, "scripts", "release.sh"), "--manifest", src, bin)
 			cmd.Dir = root
@@ -39,7 +39,11 @@ func TestReleaseManifests(t *testing.T) {
 				PlatformCommand []struct{ Command string }
 				Downloaders     []struct{ Command string }
 				RuntimeConfig   struct {
-					PlatformCommand  []struct{ Command string } `yaml:"platformCommand"`
+					PlatformCommand []struct{ Command string } `yaml:"platformCommand"`
+					PlatformHooks   map[string][]struct {
+						Command string
+						Args    []string
+					} `yaml:"platformHooks"`
 					ProtocolCommands []struct {
 						PlatformCommand []struct{ Command string } `yaml:"platformCommand"`
 					} `yaml:"protocolCommands"`
@@ -63,6 +67,23 @@ func TestReleaseManifests(t *testing.T) {
 			}
 			for _, p := range m.RuntimeConfig.ProtocolCommands {
 				for _, c := range p.PlatformCommand {
+					commands = append(commands, c.Command)
+				}
+			}
+			// The Helm 4 package's install hook writes the getter with the
+			// package's binary (one `helm plugin install` for both).
+			if strings.HasSuffix(src, "plugin.release.yaml") {
+				for _, event := range []string{"install", "update"} {
+					h := m.RuntimeConfig.PlatformHooks[event]
+					if len(h) != 1 || strings.Join(h[0].Args, " ") != "plugin install-getter" {
+						t.Errorf("%s for %s: %s hook = %+v", src, bin, event, h)
+					}
+				}
+			} else if len(m.RuntimeConfig.PlatformHooks) > 0 {
+				t.Errorf("%s for %s: unexpected hooks %+v", src, bin, m.RuntimeConfig.PlatformHooks)
+			}
+			for _, hs := range m.RuntimeConfig.PlatformHooks {
+				for _, c := range hs {
 					commands = append(commands, c.Command)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -26,8 +27,9 @@ import (
 // gets: the archive with a working sv, SHA256SUMS that verify, and plugin
 // packages that `helm plugin install` accepts on Helm 3 (from a URL, as
 // from a release) and Helm 4 (a local .tgz with its .prov, verified against
-// the release key), with `go` not on PATH; then `helm secrets --help` and a
-// secrets:// render work.
+// the release key: the secrets package alone, whose install hook adds the
+// secrets-getter plugin, and both packages by hand), with `go` not on PATH;
+// then `helm secrets --help` and a secrets:// render work.
 func TestRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a release and two Helm binaries")
@@ -167,9 +169,15 @@ func TestRelease(t *testing.T) {
 	}{
 		{"helm3", helm3, [][]string{{"plugin", "install", srv.URL + "/" + pkgs["helm3"]}}, false},
 		{"helm3-extract", helm3, nil, true},
+		// One command: the secrets package's install hook writes the
+		// secrets-getter plugin beside it.
 		{"helm4", helm4, [][]string{
 			helm4Install(filepath.Join(dist, pkgs["cli"]), signed, dist),
+		}, false},
+		// Both packages by hand, the getter first: the hook keeps it.
+		{"helm4-both", helm4, [][]string{
 			helm4Install(filepath.Join(dist, pkgs["getter"]), signed, dist),
+			helm4Install(filepath.Join(dist, pkgs["cli"]), signed, dist),
 		}, false},
 	} {
 		t.Run(h.name, func(t *testing.T) {
@@ -217,13 +225,29 @@ func TestRelease(t *testing.T) {
 			}
 			for _, args := range h.install {
 				out := helm(args...)
-				if signed && h.name == "helm4" && !strings.Contains(out, "Plugin Hash Verified: sha256:") {
+				if signed && strings.HasPrefix(h.name, "helm4") && !strings.Contains(out, "Plugin Hash Verified: sha256:") {
 					t.Errorf("helm %s did not verify the provenance:\n%s", strings.Join(args, " "), out)
+				}
+				if strings.Contains(args[2], pkgs["cli"]) {
+					want := "sv: installed " + filepath.Join(home, "data", "plugins", "secrets-getter")
+					if h.name == "helm4-both" {
+						want = "sv: keeping the secrets-getter plugin installed from sv's getter package"
+					}
+					if !strings.Contains(out, want) {
+						t.Errorf("helm %s: the install hook did not say %q:\n%s", strings.Join(args, " "), want, out)
+					}
 				}
 			}
 			list := helm("plugin", "list")
 			if !strings.Contains(list, version.Plugin()) {
 				t.Errorf("helm plugin list does not show version %s:\n%s", version.Plugin(), list)
+			}
+			if strings.HasPrefix(h.name, "helm4") {
+				for _, re := range []string{`(?m)^secrets\s+\S+\s+cli/v1\s`, `(?m)^secrets-getter\s+\S+\s+getter/v1\s`} {
+					if !regexp.MustCompile(re).MatchString(list) {
+						t.Errorf("helm plugin list does not match %s:\n%s", re, list)
+					}
+				}
 			}
 			if help := helm("secrets", "--help"); !strings.Contains(help, "secrets://") {
 				t.Errorf("helm secrets --help:\n%s", help)
@@ -234,6 +258,13 @@ func TestRelease(t *testing.T) {
 			} {
 				if out := helm(args...); !strings.Contains(out, "pw-Rel3ase-s3cr3t") {
 					t.Errorf("helm %s does not render the secret:\n%s", strings.Join(args, " "), out)
+				}
+			}
+			// Helm 4: one command removes both (docs/install.md).
+			if strings.HasPrefix(h.name, "helm4") {
+				helm("plugin", "uninstall", "secrets", "secrets-getter")
+				if list := helm("plugin", "list"); strings.Contains(list, "secrets") {
+					t.Errorf("after helm plugin uninstall secrets secrets-getter:\n%s", list)
 				}
 			}
 		})
