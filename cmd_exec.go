@@ -341,31 +341,9 @@ func extractValue(text []byte, path string) ([]byte, error) {
 	if len(docs) == 0 {
 		return nil, fmt.Errorf("%s: not found (the file is empty)", p)
 	}
-	n := docs[0]
-	for i, st := range p {
-		for n.Kind == yaml.AliasNode {
-			n = n.Alias
-		}
-		var next *yaml.Node
-		switch {
-		case st.IsIndex && n.Kind == yaml.SequenceNode:
-			if st.Index >= 0 && st.Index < len(n.Content) {
-				next = n.Content[st.Index]
-			}
-		case !st.IsIndex && n.Kind == yaml.MappingNode:
-			for j := 0; j+1 < len(n.Content); j += 2 {
-				if n.Content[j].Value == st.Key {
-					next = n.Content[j+1]
-				}
-			}
-		}
-		if next == nil {
-			return nil, fmt.Errorf("%s: not found in the file", p[:i+1])
-		}
-		n = next
-	}
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	n, found := yamlwalk.Follow(docs[0], p)
+	if n == nil {
+		return nil, fmt.Errorf("%s: not found in the file", p[:found+1])
 	}
 	if n.Kind == yaml.ScalarNode {
 		if n.ShortTag() == "!!str" {

@@ -24,31 +24,9 @@ func existingType(text []byte, p yamlwalk.ValuePath) string {
 	if err != nil || len(docs) == 0 {
 		return ""
 	}
-	n := docs[0]
-	for _, st := range p {
-		for n.Kind == yaml.AliasNode {
-			n = n.Alias
-		}
-		var next *yaml.Node
-		switch {
-		case st.IsIndex && n.Kind == yaml.SequenceNode:
-			if st.Index >= 0 && st.Index < len(n.Content) {
-				next = n.Content[st.Index]
-			}
-		case !st.IsIndex && n.Kind == yaml.MappingNode:
-			for j := 0; j+1 < len(n.Content); j += 2 {
-				if n.Content[j].Value == st.Key {
-					next = n.Content[j+1]
-				}
-			}
-		}
-		if next == nil {
-			return ""
-		}
-		n = next
-	}
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	n, _ := yamlwalk.Follow(docs[0], p)
+	if n == nil {
+		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
 		return ""

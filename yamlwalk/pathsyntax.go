@@ -3,6 +3,7 @@ package yamlwalk
 import (
 	"errors"
 	"fmt"
+	"go.yaml.in/yaml/v3"
 	"strconv"
 	"strings"
 )
@@ -135,3 +136,35 @@ var ErrPathNotFound = errors.New("no such value")
 
 // Is lets errors.Is(err, ErrPathNotFound) see through a PathError.
 func (e *PathError) Unwrap() error { return e.err }
+
+// Follow walks p from n through mappings and sequences, looking through
+// aliases, and returns the node it reaches (itself not an alias), or nil
+// and the number of steps that exist.
+func Follow(n *yaml.Node, p ValuePath) (*yaml.Node, int) {
+	for i, st := range p {
+		for n.Kind == yaml.AliasNode {
+			n = n.Alias
+		}
+		var next *yaml.Node
+		switch {
+		case st.IsIndex && n.Kind == yaml.SequenceNode:
+			if st.Index >= 0 && st.Index < len(n.Content) {
+				next = n.Content[st.Index]
+			}
+		case !st.IsIndex && n.Kind == yaml.MappingNode:
+			for j := 0; j+1 < len(n.Content); j += 2 {
+				if n.Content[j].Value == st.Key {
+					next = n.Content[j+1]
+				}
+			}
+		}
+		if next == nil {
+			return nil, i
+		}
+		n = next
+	}
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n, len(p)
+}
