@@ -24,6 +24,9 @@ var layers = [][]string{
 	{"formats/binfile", "formats/dotenv", "formats/inifile", "formats/jsonfile", "formats/internal/*"},
 	// The Helm plugin's pieces read dotenv and INI values files too.
 	{"helmplugin"},
+	// The application core: opens, checks, changes and writes encrypted
+	// files for the commands of package main.
+	{"secretfile"},
 }
 
 const modulePath = "github.com/sv-secrets/sv"
