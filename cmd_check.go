@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"github.com/sv-secrets/sv/gitrepo"
 	"github.com/sv-secrets/sv/internal/parallel"
 	"github.com/sv-secrets/sv/internal/safetext"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -228,41 +228,15 @@ func checkTargets(c *cli.Context) ([]checkTarget, *configFinder, error) {
 		if c.NArg() > 0 {
 			return nil, nil, &usageError{msg: "--staged takes no PATH", hint: "run 'sv check --help' for usage"}
 		}
-		repo, err := gitrepo.Open(".")
+		st, err := secretfile.Staged(".")
 		if err != nil {
 			return nil, nil, err
 		}
-		files, err := repo.Staged()
-		if err != nil {
-			return nil, nil, err
-		}
-		index, err := repo.Git(nil, "ls-files", "-z", "--cached")
-		if err != nil {
-			return nil, nil, err
-		}
-		indexFiles := splitNUL(index)
+		repo, files := st.Repo, st.Files
 		configs.repo, configs.staged = repo, map[string]bool{}
-		for _, f := range indexFiles {
+		for _, f := range st.Configs {
 			if path.Base(f) == sopsconfig.FileName {
 				configs.staged[f] = true
-			}
-		}
-		// A staged .sops.yaml can make files that must be encrypted out of
-		// files that did not have to be: check every file it covers.
-		seen := map[string]bool{}
-		for _, f := range files {
-			seen[f] = true
-		}
-		for _, f := range files {
-			if path.Base(f) != sopsconfig.FileName {
-				continue
-			}
-			dir := path.Dir(f)
-			for _, g := range indexFiles {
-				if !seen[g] && (dir == "." || strings.HasPrefix(g, dir+"/")) {
-					seen[g] = true
-					files = append(files, g)
-				}
 			}
 		}
 		var out []checkTarget
@@ -275,39 +249,15 @@ func checkTargets(c *cli.Context) ([]checkTarget, *configFinder, error) {
 		abs, _ := filepath.Abs(name)
 		return checkTarget{name: name, abs: abs, explicit: explicit, read: func() ([]byte, error) { return readInput(name) }}
 	}
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		args = []string{"."}
+	files, err := secretfile.Walk(c.Args().Slice(), secretfile.Tree)
+	if err != nil {
+		return nil, nil, err
 	}
 	var out []checkTarget
-	for _, a := range args {
-		fi, err := os.Stat(a)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", a, unwrapPathError(err))
-		}
-		if !fi.IsDir() {
-			out = append(out, fileTarget(a, true))
-			continue
-		}
-		files, err := treeFiles(a)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, f := range files {
-			out = append(out, fileTarget(f, false))
-		}
+	for _, f := range files {
+		out = append(out, fileTarget(f.Path, f.Explicit))
 	}
 	return out, configs, nil
-}
-
-func splitNUL(b []byte) []string {
-	var out []string
-	for _, s := range strings.Split(string(b), "\x00") {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // configFinder finds the .sops.yaml that applies to a file: the nearest
@@ -389,60 +339,12 @@ func textconvNotesProblem() (checkProblem, bool) {
 		Message: "git has cached decrypted text of encrypted files here (diff.sv.cachetextconv was on)"}, true
 }
 
-// treeFiles lists the files under dir as git sees them, or by walking the
-// directory outside a repository; paths are relative to the current
-// directory.
-func treeFiles(dir string) ([]string, error) {
-	repo, err := gitrepo.Open(dir)
-	if err == nil {
-		files, err := repo.Files()
-		if err != nil {
-			return nil, err
-		}
-		absDir, _ := filepath.Abs(dir)
-		cwd, _ := os.Getwd()
-		var out []string
-		for _, f := range files {
-			abs := filepath.Join(repo.Root, filepath.FromSlash(f))
-			if r, err := filepath.Rel(absDir, abs); err != nil || strings.HasPrefix(r, "..") {
-				continue
-			}
-			rel, err := filepath.Rel(cwd, abs)
-			if err != nil {
-				rel = abs
-			}
-			out = append(out, rel)
-		}
-		return out, nil
-	}
-	if !errors.Is(err, gitrepo.ErrNotRepo) {
-		return nil, err
-	}
-	var out []string
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == ".git" {
-			return filepath.SkipDir
-		}
-		if d.Type().IsRegular() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out, err
-}
-
 func isYAMLName(name string) bool {
 	ext := strings.ToLower(filepath.Ext(name))
 	return ext == ".yaml" || ext == ".yml"
 }
 
-func isSopsConfig(name string) bool {
-	b := filepath.Base(name)
-	return b == ".sops.yaml" || b == ".sops.yml"
-}
+func isSopsConfig(name string) bool { return secretfile.IsConfig(name) }
 
 // coveredBy returns the rule that makes file one that must be encrypted:
 // the first matching rule, if it has a path_regex.
@@ -564,55 +466,36 @@ func invalidProblem(err error) checkProblem {
 	return checkProblem{Kind: "invalid", Message: err.Error()}
 }
 
-// recipientDiff compares a file's age recipients with its rule's, group by
-// group, and describes the difference ("" when they agree).
+// recipientDiff describes how a file's age recipients, key groups and
+// Shamir threshold differ from its rule's ("" when they agree).
 func recipientDiff(rule *sopsconfig.Rule, m *yamlwalk.Metadata) string {
-	norm := func(s string) string {
-		if r, err := crypt.ParseRecipient(s, nil); err == nil {
-			s = r.String
-		}
-		// ssh keys may carry a comment; the key is what matters.
-		if f := strings.Fields(s); len(f) >= 2 && strings.HasPrefix(f[0], "ssh-") {
-			return f[0] + " " + f[1]
-		}
-		return strings.TrimSpace(s)
-	}
-	want := rule.KeyGroups
-	if len(want) != len(m.KeyGroups) {
-		return fmt.Sprintf("the file has %d key group(s), %s has %d", len(m.KeyGroups), rule, len(want))
-	}
-	var missing, extra []string
-	for i, g := range want {
-		w := map[string]bool{}
-		for _, r := range g {
-			w[norm(r)] = true
-		}
-		h := map[string]bool{}
-		for _, k := range m.KeyGroups[i].Age {
-			h[norm(k.Recipient)] = true
-		}
-		for r := range w {
-			if !h[r] {
-				missing = append(missing, crypt.ShortRecipient(r))
-			}
-		}
-		for r := range h {
-			if !w[r] {
-				extra = append(extra, crypt.ShortRecipient(r))
-			}
-		}
-	}
-	if len(missing) == 0 && len(extra) == 0 {
+	d := secretfile.CompareRule(rule, m)
+	if d.Match() {
 		return ""
 	}
-	slices.Sort(missing)
-	slices.Sort(extra)
-	var parts []string
-	if len(missing) > 0 {
-		parts = append(parts, "not encrypted to "+strings.Join(missing, ", "))
+	if d.FileGroups != d.RuleGroups {
+		return fmt.Sprintf("the file has %d key group(s), %s has %d", d.FileGroups, rule, d.RuleGroups)
 	}
-	if len(extra) > 0 {
-		parts = append(parts, "still encrypted to "+strings.Join(extra, ", "))
+	short := func(rs []string) string {
+		out := make([]string, len(rs))
+		for i, r := range rs {
+			out[i] = crypt.ShortRecipient(r)
+		}
+		slices.Sort(out)
+		return strings.Join(out, ", ")
+	}
+	var parts []string
+	if len(d.Added) > 0 {
+		parts = append(parts, "not encrypted to "+short(d.Added))
+	}
+	if len(d.Removed) > 0 {
+		parts = append(parts, "still encrypted to "+short(d.Removed))
+	}
+	if d.GroupsChanged {
+		parts = append(parts, "recipients in other key groups")
+	}
+	if d.ThresholdChanged {
+		parts = append(parts, fmt.Sprintf("%d of %d key groups needed, the rule says %d (shamir_threshold)", d.FileThreshold, d.FileGroups, d.RuleThreshold))
 	}
 	return fmt.Sprintf("recipients differ from %s: %s", rule, strings.Join(parts, "; "))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/sv-secrets/sv/gitattr"
 	"github.com/sv-secrets/sv/gitmerge"
 	"github.com/sv-secrets/sv/gitrepo"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -508,14 +509,14 @@ func setupAttributes(c *cli.Context, repo *gitrepo.Repo) (int, error) {
 
 // reportUncovered warns about files a rule covers that the attributes miss.
 func reportUncovered(c *cli.Context, repo *gitrepo.Repo, cfg *sopsconfig.Config) error {
-	files, err := repo.Files()
+	files, err := secretfile.Walk([]string{repo.Root}, secretfile.Tree)
 	if err != nil {
 		return err
 	}
 	var covered []string
 	for _, f := range files {
-		if isCheckedName(f) && !isSopsConfig(f) && coveredBy(cfg, filepath.Join(repo.Root, f)) != nil {
-			covered = append(covered, f)
+		if coveredBy(cfg, f.Path) != nil {
+			covered = append(covered, f.Rel)
 		}
 	}
 	if len(covered) == 0 {

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/parallel"
 	"github.com/sv-secrets/sv/internal/safetext"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -29,60 +28,19 @@ type keyFile struct {
 	explicit bool
 }
 
-// treeFormats are the extensions a directory walk looks at: the formats
-// sops chooses by extension (a binary file must be named).
-var treeFormats = map[string]bool{".yaml": true, ".yml": true, ".json": true, ".env": true, ".ini": true}
-
 // collectFiles expands the command line: files as given, directories
-// walked for .yaml, .yml, .json, .env and .ini files (skipping hidden
-// directories and .sops.yaml; files that are not encrypted are skipped
-// later). No paths means the current directory.
+// searched as sv check searches them (secretfile.Walk: git's view in a
+// work tree, skipping hidden directories and .sops.yaml in either
+// spelling; files that are not encrypted are skipped later). No paths
+// means the current directory.
 func collectFiles(paths []string) ([]keyFile, error) {
-	if len(paths) == 0 {
-		paths = []string{"."}
+	files, err := secretfile.Walk(paths, secretfile.Tree)
+	if err != nil {
+		return nil, err
 	}
-	var out []keyFile
-	seen := map[string]bool{}
-	add := func(f keyFile) {
-		if !seen[f.path] {
-			seen[f.path] = true
-			out = append(out, f)
-		}
-	}
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				return nil, fmt.Errorf("%s: no such file or directory", p)
-			}
-			return nil, fmt.Errorf("%s: %w", p, unwrapPathError(err))
-		}
-		if !fi.IsDir() {
-			add(keyFile{path: p, explicit: true})
-			continue
-		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			name := d.Name()
-			if d.IsDir() {
-				if path != p && strings.HasPrefix(name, ".") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !d.Type().IsRegular() || name == sopsconfig.FileName {
-				return nil
-			}
-			if treeFormats[strings.ToLower(filepath.Ext(name))] {
-				add(keyFile{path: path})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	out := make([]keyFile, 0, len(files))
+	for _, f := range files {
+		out = append(out, keyFile{path: f.Path, explicit: f.Explicit})
 	}
 	return out, nil
 }
@@ -126,26 +84,6 @@ func ruleRecipients(cfg *sopsconfig.Config, rule *sopsconfig.Rule) ([][]crypt.Re
 	return groups, nil
 }
 
-func recipientStrings(groups [][]crypt.Recipient) [][]string {
-	out := make([][]string, len(groups))
-	for i, g := range groups {
-		for _, r := range g {
-			out[i] = append(out[i], r.String)
-		}
-	}
-	return out
-}
-
-func metadataGroups(m *yamlwalk.Metadata) [][]string {
-	out := make([][]string, len(m.KeyGroups))
-	for i, g := range m.KeyGroups {
-		for _, k := range g.Age {
-			out[i] = append(out[i], strings.TrimSpace(k.Recipient))
-		}
-	}
-	return out
-}
-
 func flattenRecipients(groups [][]string) []string {
 	var out []string
 	for _, g := range groups {
@@ -156,34 +94,6 @@ func flattenRecipients(groups [][]string) []string {
 		}
 	}
 	return out
-}
-
-// minus lists the entries of a not in b.
-func recipientsNotIn(a, b []string) []string {
-	var out []string
-	for _, s := range a {
-		if !slices.Contains(b, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// sameGroups reports whether two key group layouts hold the same
-// recipients (order within a group does not matter).
-func sameGroups(a, b [][]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := slices.Clone(a[i]), slices.Clone(b[i])
-		slices.Sort(x)
-		slices.Sort(y)
-		if !slices.Equal(slices.Compact(x), slices.Compact(y)) {
-			return false
-		}
-	}
-	return true
 }
 
 // fileProblems collects per-file failures of a command that goes on with
@@ -440,26 +350,14 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 	if err != nil {
 		return nil, err
 	}
-	thresh := rule.ShamirThreshold
-	if len(target) > 1 && thresh == 0 {
-		thresh = len(target)
-	}
-	if len(target) == 1 {
-		thresh = 0
-	}
-	cur, want := metadataGroups(meta), recipientStrings(target)
-	curThresh := meta.ShamirThreshold
-	if len(meta.KeyGroups) <= 1 {
-		curThresh = 0
-	}
-	if sameGroups(cur, want) && curThresh == thresh {
+	d := secretfile.CompareRule(rule, meta)
+	if d.Match() {
 		return nil, nil
 	}
-	p := &keyPlan{file: file, src: src, meta: meta, info: info, spans: spans, target: target, thresh: thresh}
-	p.add = recipientsNotIn(flattenRecipients(want), flattenRecipients(cur))
-	p.rm = recipientsNotIn(flattenRecipients(cur), flattenRecipients(want))
-	p.relayout = len(cur) != len(want) || curThresh != thresh || len(p.add) == 0 && len(p.rm) == 0
-	return p, nil
+	return &keyPlan{
+		file: file, src: src, meta: meta, info: info, spans: spans, target: target, thresh: d.RuleThreshold,
+		add: d.Added, rm: d.Removed, relayout: d.GroupsChanged || d.ThresholdChanged,
+	}, nil
 }
 
 // applyKeys opens the file's data key and writes it back wrapped for the
@@ -637,7 +535,7 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 		return nil, err
 	}
 	meta := dec.Metadata
-	groups := metadataGroups(meta)
+	groups := secretfile.FileRecipients(meta)
 	for _, g := range meta.KeyGroups {
 		if g.Other > 0 {
 			return nil, errors.New("the file also has pgp, kms or vault keys, which sv does not handle: use sops rotate")
@@ -900,7 +798,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 	st.FullyEncrypted = st.Encrypted && len(st.PlaintextValues) == 0
 	var cur [][]string
 	if st.Encrypted {
-		cur = metadataGroups(info.Metadata)
+		cur = secretfile.FileRecipients(info.Metadata)
 		st.Recipients = flattenRecipients(cur)
 		st.KeyGroups = len(cur)
 	}
@@ -913,20 +811,12 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 		return st, true
 	}
 	st.Rule = rule.String()
-	want := rule.KeyGroups
-	st.RuleRecipients = flattenRecipients(want)
+	st.RuleRecipients = flattenRecipients(rule.KeyGroups)
 	if st.Encrypted {
-		thresh := rule.ShamirThreshold
-		if len(want) > 1 && thresh == 0 {
-			thresh = len(want)
-		}
-		curThresh := info.Metadata.ShamirThreshold
-		if len(cur) <= 1 {
-			curThresh, thresh = 0, 0
-		}
-		st.RecipientsMatch = sameGroups(cur, want) && thresh == curThresh
-		st.Missing = recipientsNotIn(st.RuleRecipients, st.Recipients)
-		st.Extra = recipientsNotIn(st.Recipients, st.RuleRecipients)
+		d := secretfile.CompareRule(rule, info.Metadata)
+		st.RecipientsMatch = d.Match()
+		st.Missing = append(st.Missing, d.Added...)
+		st.Extra = append(st.Extra, d.Removed...)
 	}
 	return st, true
 }

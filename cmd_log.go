@@ -20,6 +20,7 @@ import (
 	"github.com/sv-secrets/sv/audit"
 	"github.com/sv-secrets/sv/gitrepo"
 	"github.com/sv-secrets/sv/internal/parallel"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -230,10 +231,7 @@ func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 		return opt, err
 	}
 	covered := func(rel string) bool {
-		if isSopsConfig(rel) {
-			return false
-		}
-		return encryptedNow[rel] || isCheckedName(rel) && coveredBy(cfg, abs(rel)) != nil
+		return encryptedNow[rel] || coveredBy(cfg, abs(rel)) != nil
 	}
 	// The walk reads *.yaml and *.yml; other files sv encrypted (JSON,
 	// dotenv, INI, binary) are read when they are encrypted now.
@@ -244,7 +242,7 @@ func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 	}
 	sort.Strings(opt.Files)
 	if len(args) == 0 {
-		opt.Keep = covered
+		opt.Keep = func(rel string) bool { return secretfile.Candidate(rel) && covered(rel) }
 		return opt, nil
 	}
 	files := map[string]bool{}
@@ -273,7 +271,7 @@ func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 			return true
 		}
 		for _, d := range dirs {
-			if strings.HasPrefix(rel, d) && covered(rel) {
+			if strings.HasPrefix(rel, d) && secretfile.Candidate(rel[len(d):]) && covered(rel) {
 				return true
 			}
 		}
@@ -303,19 +301,16 @@ func repoRelative(root, p string) (string, error) {
 	return filepath.ToSlash(rel), nil
 }
 
-// encryptedFiles lists the tracked YAML, JSON, dotenv and INI files that are encrypted in the
-// work tree now.
+// encryptedFiles lists the tracked files of the tree walk (secretfile.Candidate)
+// that are encrypted in the work tree now.
 func encryptedFiles(root string) (map[string]bool, error) {
-	repo := &gitrepo.Repo{Root: root}
-	out, err := repo.Git(nil, "ls-files", "-z")
+	files, err := secretfile.Walk([]string{root}, secretfile.Tracked)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, f := range strings.Split(string(out), "\x00") {
-		if f != "" && isCheckedName(f) && !isSopsConfig(f) {
-			names = append(names, f)
-		}
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.Rel
 	}
 	// Read in parallel: a monorepo holds thousands of such files.
 	m := map[string]bool{}

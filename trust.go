@@ -9,6 +9,7 @@ import (
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/safetext"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -43,18 +44,6 @@ func fileRule(file string) (*sopsconfig.Rule, *sopsconfig.Config, error) {
 	return rule, cfg, nil
 }
 
-// normRecipient is the form recipients are compared in: parsed and
-// re-encoded when possible, an ssh key without its comment.
-func normRecipient(s string) string {
-	if r, err := crypt.ParseRecipient(s, nil); err == nil {
-		s = r.String
-	}
-	if f := strings.Fields(s); len(f) >= 2 && strings.HasPrefix(f[0], "ssh-") {
-		return f[0] + " " + f[1]
-	}
-	return strings.TrimSpace(s)
-}
-
 // trustedRecipients filters a file's key groups for a command that hands
 // out a data key (rotate): with a .sops.yaml rule covering the file, only
 // the rule's recipients and those given on the command line (add) stay;
@@ -72,12 +61,12 @@ func trustedRecipients(w io.Writer, file string, groups [][]string, add []string
 	}
 	ok := map[string]bool{}
 	for _, r := range append(rule.Recipients(), add...) {
-		ok[normRecipient(r)] = true
+		ok[secretfile.NormRecipient(r)] = true
 	}
 	out := make([][]string, len(groups))
 	for i, g := range groups {
 		for _, r := range g {
-			if ok[normRecipient(r)] {
+			if ok[secretfile.NormRecipient(r)] {
 				out[i] = append(out[i], r)
 				continue
 			}

@@ -1,0 +1,63 @@
+package secretfile
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/sopsconfig"
+	"github.com/sv-secrets/sv/yamlwalk"
+)
+
+func meta(thresh int, groups ...[]string) *yamlwalk.Metadata {
+	m := &yamlwalk.Metadata{ShamirThreshold: thresh, Grouped: len(groups) > 1}
+	for _, g := range groups {
+		var kg crypt.KeyGroup
+		for _, r := range g {
+			kg.Age = append(kg.Age, crypt.AgeKey{Recipient: r})
+		}
+		m.KeyGroups = append(m.KeyGroups, kg)
+	}
+	return m
+}
+
+func TestCompareRule(t *testing.T) {
+	const (
+		a    = "age1a"
+		b    = "age1b"
+		c    = "age1c"
+		ssh  = "ssh-ed25519 AAAAkey alice@laptop"
+		ssh2 = "ssh-ed25519 AAAAkey alice@desktop"
+	)
+	type want struct {
+		added, removed []string
+		groups, thresh bool
+	}
+	for _, tc := range []struct {
+		name string
+		rule sopsconfig.Rule
+		file *yamlwalk.Metadata
+		want want
+	}{
+		{"same", sopsconfig.Rule{KeyGroups: [][]string{{a, b}}}, meta(0, []string{b, a}), want{}},
+		{"added", sopsconfig.Rule{KeyGroups: [][]string{{a, b}}}, meta(0, []string{a}), want{added: []string{b}}},
+		{"removed", sopsconfig.Rule{KeyGroups: [][]string{{a}}}, meta(0, []string{a, b}), want{removed: []string{b}}},
+		{"ssh comment", sopsconfig.Rule{KeyGroups: [][]string{{a, ssh}}}, meta(0, []string{ssh2, a}), want{}},
+		{"threshold 2 to 1", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b}}, ShamirThreshold: 1}, meta(2, []string{a}, []string{b}), want{thresh: true}},
+		{"threshold unset is all groups", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b}}}, meta(2, []string{a}, []string{b}), want{}},
+		{"threshold of one group", sopsconfig.Rule{KeyGroups: [][]string{{a, b}}, ShamirThreshold: 2}, meta(0, []string{a, b}), want{}},
+		{"group added", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b}}}, meta(0, []string{a}), want{added: []string{b}, groups: true, thresh: true}},
+		{"regrouped", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b, c}}}, meta(2, []string{a, b}, []string{c}), want{groups: true}},
+		{"moved and added", sopsconfig.Rule{KeyGroups: [][]string{{a, c}, {b}}}, meta(2, []string{b}, []string{a}), want{added: []string{c}, groups: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := CompareRule(&tc.rule, tc.file)
+			if !slices.Equal(d.Added, tc.want.added) || !slices.Equal(d.Removed, tc.want.removed) || d.GroupsChanged != tc.want.groups || d.ThresholdChanged != tc.want.thresh {
+				t.Errorf("got %+v, want %+v", d, tc.want)
+			}
+			if d.Match() != (tc.want.added == nil && tc.want.removed == nil && !tc.want.groups && !tc.want.thresh) {
+				t.Errorf("Match() = %v for %+v", d.Match(), d)
+			}
+		})
+	}
+}
