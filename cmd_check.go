@@ -43,8 +43,12 @@ already encrypted, for:
                   changed in git for longer than that (e.g. 90d; see sv log)
 
 Without PATH it checks the repository's files as git sees them (tracked and
-untracked, .gitignore honoured); a PATH that is a directory is searched
-the same way. Only YAML files (.yaml, .yml) are considered. A rule without
+untracked, .gitignore honoured; outside a repository, the directory); a
+PATH that is a directory is searched the same way. Only .yaml, .yml,
+.json, .env and .ini files are considered, not those in hidden
+directories (.git, .github, ...) nor .sops.yaml/.sops.yml; a file named
+is always checked. updatekeys, rotate and status search the same way.
+A rule without
 path_regex sets recipients for any file but does not make every file one
 that must be encrypted. --staged checks the versions staged for the next
 commit (what the pre-commit hook uses).

@@ -186,8 +186,8 @@ func updatekeysCommand() *cli.Command {
 		Usage:     "give encrypted files exactly the recipients their .sops.yaml rule names",
 		ArgsUsage: "[PATH...]",
 		Description: `For every encrypted file in PATH (files, or directories searched
-recursively for .yaml, .yml, .json, .env and .ini files; default: the
-current directory),
+recursively for .yaml, .yml, .json, .env and .ini files as sv check
+searches them; default: the current directory),
 finds the .sops.yaml creation rule that matches it and re-wraps the file's
 data key for exactly the recipients that rule names now: people added to
 the rule can then open the file, people removed from it no longer get the
@@ -430,8 +430,8 @@ func rotateCommand() *cli.Command {
 		Usage:     "re-encrypt files under a new data key",
 		ArgsUsage: "[PATH...]",
 		Description: `For every encrypted file in PATH (files, or directories searched
-recursively for .yaml, .yml, .json, .env and .ini files; default: the
-current directory),
+recursively for .yaml, .yml, .json, .env and .ini files as sv check
+searches them; default: the current directory),
 decrypts it (verifying every value and the MAC), generates a new data key
 and encrypts every value under it, for the file's recipients adjusted by
 --add-age and --rm-age. Someone who kept the old data key can read none of
@@ -658,7 +658,8 @@ func statusCommand() *cli.Command {
 		ArgsUsage: "[PATH...]",
 		Description: `For every file in PATH (files, or directories searched recursively for
 .yaml, .yml, .json, .env and .ini files that are encrypted or that a
-.sops.yaml rule with a path_regex covers; default: the current directory)
+.sops.yaml rule with a path_regex covers, as sv check searches them;
+default: the current directory)
 prints the creation
 rule that matches it, the recipients the file is encrypted to, whether all
 its values are encrypted, and whether its recipients are the ones the rule
