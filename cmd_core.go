@@ -97,44 +97,9 @@ func (l lazyKeys) DataKey(groups []crypt.KeyGroup, threshold int) ([]byte, error
 }
 
 func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
-	src, err := readInput(file)
+	src, res, added, err := encryptInput(c, file, keys)
 	if err != nil {
 		return err
-	}
-	as, err := typeOverride(c)
-	if err != nil {
-		return err
-	}
-	format := formatOf(file, src, as)
-	if err := checkOutputType(c, format); err != nil {
-		return err
-	}
-	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
-	var added []string // values in plaintext in an encrypted file
-	if encryptedAs(format, src) {
-		added, _ = valuePaths(src)
-		if c.IsSet("age") {
-			warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
-		}
-		opt.EncryptComments = c.Bool("encrypt-comments")
-	} else {
-		rule, groups, threshold, comments, err := creationRuleFull(c, file)
-		if err != nil {
-			return err
-		}
-		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
-		opt.EncryptComments = comments || c.Bool("encrypt-comments")
-	}
-	res, err := encryptFormat(format, src, opt)
-	if err != nil {
-		return fileError(file, explainIntegrity(err, "encrypt", file, src))
-	}
-	for _, w := range res.Warnings {
-		warnf(c.App.ErrWriter, "%s: %s", file, w)
-	}
-	if len(res.Respelled) > 0 {
-		warnf(c.App.ErrWriter, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
-			file, len(res.Respelled), listPaths(res.Respelled, 5))
 	}
 	out := c.String("output")
 	if !res.Changed {
@@ -157,6 +122,52 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	return nil
 }
 
+// encryptInput encrypts file as sv encrypt does, for sv encrypt and helm
+// secrets encrypt to write: its format; recipients, selection and
+// sv_encrypt_comments from flags or its creation rule (--encrypt-comments
+// too); values still in plaintext in an encrypted file added under its
+// data key (returned as added). Warnings are printed; src is what was
+// read.
+func encryptInput(c *cli.Context, file string, keys yamlwalk.KeySource) (src []byte, res *yamlwalk.Result, added []string, err error) {
+	if src, err = readInput(file); err != nil {
+		return nil, nil, nil, err
+	}
+	as, err := typeOverride(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	format := formatOf(file, src, as)
+	if err := checkOutputType(c, format); err != nil {
+		return nil, nil, nil, err
+	}
+	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
+	if encryptedAs(format, src) {
+		added, _ = valuePaths(src)
+		if c.IsSet("age") {
+			warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
+		}
+		opt.EncryptComments = c.Bool("encrypt-comments")
+	} else {
+		rule, groups, threshold, comments, err := creationRuleFull(c, file)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
+		opt.EncryptComments = comments || c.Bool("encrypt-comments")
+	}
+	if res, err = encryptFormat(format, src, opt); err != nil {
+		return nil, nil, nil, fileError(file, explainIntegrity(err, "encrypt", file, src))
+	}
+	for _, w := range res.Warnings {
+		warnf(c.App.ErrWriter, "%s: %s", file, w)
+	}
+	if len(res.Respelled) > 0 {
+		warnf(c.App.ErrWriter, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
+			file, len(res.Respelled), listPaths(res.Respelled, 5))
+	}
+	return src, res, added, nil
+}
+
 func listPaths(paths []string, max int) string {
 	if len(paths) <= max {
 		return strings.Join(paths, ", ")
@@ -164,16 +175,10 @@ func listPaths(paths []string, max int) string {
 	return strings.Join(paths[:max], ", ") + fmt.Sprintf(" and %d more", len(paths)-max)
 }
 
-// creationRule resolves recipients and selection rules for a new file:
+// creationRuleFull resolves recipients and selection rules for a new file:
 // flags first, then SOPS_AGE_RECIPIENTS, then .sops.yaml. Selection flags
-// override the rule's.
-func creationRule(c *cli.Context, file string) (yamlwalk.Rules, [][]crypt.Recipient, int, error) {
-	r, g, t, _, err := creationRuleFull(c, file)
-	return r, g, t, err
-}
-
-// creationRuleFull is creationRule that also says whether the rule asks for
-// comments to be encrypted (sv_encrypt_comments).
+// override the rule's. It also says whether the rule asks for comments to
+// be encrypted (sv_encrypt_comments).
 func creationRuleFull(c *cli.Context, file string) (rules yamlwalk.Rules, _ [][]crypt.Recipient, threshold int, encryptComments bool, _ error) {
 	var groups [][]string
 	flagRecipients := c.StringSlice("age")

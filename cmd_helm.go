@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/helmplugin"
@@ -469,27 +468,13 @@ func helmEncrypt(c *cli.Context, args []string) error {
 	return app.Run(append([]string{"helm secrets", "encrypt"}, args...))
 }
 
-// encryptToWriter encrypts file like sv encrypt but prints the result
-// instead of replacing the file.
+// encryptToWriter encrypts file as sv encrypt does (encryptInput: the
+// same format, recipients, selection and comment rules) but prints the
+// result instead of replacing the file.
 func encryptToWriter(c *cli.Context, file string) error {
-	src, err := readInput(file)
+	_, res, _, err := encryptInput(c, file, lazyKeys{load: loadKeyring})
 	if err != nil {
 		return err
-	}
-	opt := yamlwalk.EncryptOptions{Keys: lazyKeys{load: loadKeyring}, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
-	if !yamlwalk.IsEncrypted(src) {
-		rule, groups, threshold, err := creationRule(c, file)
-		if err != nil {
-			return err
-		}
-		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
-	}
-	res, err := yamlwalk.Encrypt(src, opt)
-	if err != nil {
-		return fileError(file, err)
-	}
-	for _, w := range res.Warnings {
-		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	_, err = c.App.Writer.Write(res.Out)
 	return err
