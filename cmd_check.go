@@ -34,8 +34,9 @@ already encrypted, for:
    not-encrypted  a file a rule's path_regex covers has no sops metadata
    plaintext      an encrypted file holds a value its rules say must be
                   encrypted
-   recipients     the file's age recipients differ from its rule's (stale
-                  after a team change: run 'sv updatekeys FILE')
+   recipients     the file's age recipients, key groups or shamir_threshold
+                  differ from its rule's (stale after a team change: run
+                  'sv updatekeys FILE'); an ssh key's comment does not count
    mac            the MAC does not match the values (checked only when a key
                   that opens the file is available)
    invalid        the file is not YAML sv can read
