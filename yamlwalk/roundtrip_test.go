@@ -38,23 +38,12 @@ func testKeys(t testing.TB) (crypt.Recipient, *crypt.Keyring) {
 }
 
 // corpusFiles lists the real-world values files of testdata/corpus (in
-// the repository, so a plain clone has them), plus any file of
-// ../shared/corpus next to the repository that is not already there, plus
-// testdata/roundtrip/*.yaml if present. It fails the test if there are none.
+// the repository, so a plain clone has them) plus testdata/roundtrip/*.yaml
+// if present. It fails the test if there are none.
 func corpusFiles(t testing.TB) []string {
 	t.Helper()
 	root := tooltest.RepoRoot(t)
 	files, _ := filepath.Glob(filepath.Join(root, "testdata", "corpus", "*.yaml"))
-	have := map[string]bool{}
-	for _, f := range files {
-		have[filepath.Base(f)] = true
-	}
-	extra, _ := filepath.Glob(filepath.Join(root, "..", "shared", "corpus", "*.yaml"))
-	for _, f := range extra {
-		if !have[filepath.Base(f)] {
-			files = append(files, f)
-		}
-	}
 	local, _ := filepath.Glob(filepath.Join(root, "testdata", "roundtrip", "*.yaml"))
 	files = append(files, local...)
 	if len(files) == 0 {
