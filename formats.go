@@ -164,50 +164,57 @@ func isBinaryEnvelope(src []byte) bool {
 	return d && s
 }
 
-func encryptedAs(f fileFormat, src []byte) bool {
-	switch f {
-	case formatJSON:
-		return jsonfile.IsEncrypted(src)
-	case formatDotenv:
-		return dotenv.IsEncrypted(src)
-	case formatINI:
-		return inifile.IsEncrypted(src)
-	case formatBinary:
-		return isBinaryEnvelope(src)
-	}
-	return yamlwalk.IsEncrypted(src)
+// store is one file format's implementation of the SOPS format: sops's
+// stores, with sv's text preservation where the format allows.
+type store struct {
+	isEncrypted func(src []byte) bool
+	encrypt     func(src []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error)
+	decrypt     func(src []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error)
+	inspect     func(src []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error)
 }
 
+// stores maps each format to its store; formatAuto and formatYAML are
+// YAML.
+var stores = map[fileFormat]store{
+	formatYAML:   {yamlwalk.IsEncrypted, yamlwalk.Encrypt, yamlwalk.Decrypt, yamlwalk.Inspect},
+	formatJSON:   {jsonfile.IsEncrypted, jsonfile.Encrypt, jsonfile.Decrypt, jsonfile.Inspect},
+	formatDotenv: {dotenv.IsEncrypted, dotenv.Encrypt, dotenv.Decrypt, dotenv.Inspect},
+	formatINI:    {inifile.IsEncrypted, inifile.Encrypt, inifile.Decrypt, inifile.Inspect},
+	formatBinary: {isBinaryEnvelope, encryptBinary, binfile.Decrypt, inspectBinary},
+}
+
+// storeOf is the store of format f.
+func storeOf(f fileFormat) store {
+	if st, ok := stores[f]; ok {
+		return st
+	}
+	return stores[formatYAML]
+}
+
+// encryptBinary encrypts a binary file; one that is encrypted already,
+// whole, has nothing to add.
+func encryptBinary(src []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
+	if isBinaryEnvelope(src) {
+		return &yamlwalk.Result{Out: src}, nil
+	}
+	return binfile.Encrypt(src, opt)
+}
+
+// inspectBinary inspects a binary file: one that is not encrypted holds no
+// values to show.
+func inspectBinary(src []byte, _ yamlwalk.Rules) (*yamlwalk.Info, error) {
+	if !isBinaryEnvelope(src) {
+		return &yamlwalk.Info{}, nil
+	}
+	return binfile.Inspect(src)
+}
+
+func encryptedAs(f fileFormat, src []byte) bool { return storeOf(f).isEncrypted(src) }
 func encryptFormat(f fileFormat, src []byte, opt yamlwalk.EncryptOptions) (*yamlwalk.Result, error) {
-	switch f {
-	case formatJSON:
-		return jsonfile.Encrypt(src, opt)
-	case formatDotenv:
-		return dotenv.Encrypt(src, opt)
-	case formatINI:
-		return inifile.Encrypt(src, opt)
-	case formatBinary:
-		if isBinaryEnvelope(src) {
-			// Encrypted already, whole: nothing to add.
-			return &yamlwalk.Result{Out: src}, nil
-		}
-		return binfile.Encrypt(src, opt)
-	}
-	return yamlwalk.Encrypt(src, opt)
+	return storeOf(f).encrypt(src, opt)
 }
-
 func decryptFormat(f fileFormat, src []byte, opt yamlwalk.DecryptOptions) (*yamlwalk.Decrypted, error) {
-	switch f {
-	case formatJSON:
-		return jsonfile.Decrypt(src, opt)
-	case formatDotenv:
-		return dotenv.Decrypt(src, opt)
-	case formatINI:
-		return inifile.Decrypt(src, opt)
-	case formatBinary:
-		return binfile.Decrypt(src, opt)
-	}
-	return yamlwalk.Decrypt(src, opt)
+	return storeOf(f).decrypt(src, opt)
 }
 
 // decryptFile decrypts src, read from file, in its format (as, or chosen
@@ -324,20 +331,7 @@ func encryptedFile(file string, src []byte) bool {
 // inspectFile is yamlwalk.Inspect for a file of any format (status,
 // updatekeys).
 func inspectFile(file string, src []byte, rules yamlwalk.Rules) (*yamlwalk.Info, error) {
-	switch formatOf(file, src, formatAuto) {
-	case formatJSON:
-		return jsonfile.Inspect(src, rules)
-	case formatDotenv:
-		return dotenv.Inspect(src, rules)
-	case formatINI:
-		return inifile.Inspect(src, rules)
-	case formatBinary:
-		if !isBinaryEnvelope(src) {
-			return &yamlwalk.Info{}, nil
-		}
-		return binfile.Inspect(src)
-	}
-	return yamlwalk.Inspect(src, rules)
+	return storeOf(formatOf(file, src, formatAuto)).inspect(src, rules)
 }
 
 // applyKeysOther is updatekeys's applyKeys for JSON, dotenv, INI and binary
