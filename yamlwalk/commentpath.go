@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 )
 
 // Encrypted comments of sops-written files: sops binds each comment to the
@@ -20,17 +19,13 @@ import (
 
 // derivedCommentPaths maps the text of every encrypted comment yaml.v3 saw
 // (the ENC string or its placeholder, without "#") to the path sops bound it
-// to. Texts are unique: every ciphertext has its own random IV.
-//
-// It walks the nodes as commentOrder does (same attachment rules, checked
-// against it in tests) but keeps only encrypted comments and builds a path
-// only for them: a 100k-leaf file would otherwise allocate a path per key
-// and a string per comment line at decryption's peak of memory.
+// to, from the same walk commentOrder uses; a path is copied only for
+// encrypted comments. Texts are unique: every ciphertext has its own random
+// IV, so a text seen twice (a copied line) has no single path.
 func (f *File) derivedCommentPaths() map[string][]string {
 	out := map[string][]string{}
 	var dups []string
-	var stack []string // the keys of the branch being walked
-	add := func(c string, depth int) {
+	f.walkComments(func(c string, path []string) {
 		if !strings.Contains(c, "#"+encPrefix) {
 			return
 		}
@@ -44,79 +39,14 @@ func (f *File) derivedCommentPaths() map[string][]string {
 			if _, dup := out[t]; dup {
 				dups = append(dups, t)
 			}
-			if depth == 0 {
+			if len(path) == 0 {
 				out[t] = nil
 			} else {
-				out[t] = slices.Clone(stack[:depth])
+				out[t] = slices.Clone(path)
 			}
 		}
-	}
-	var mapping, seq func(n *yaml.Node, depth int, handled, top bool)
-	mapping = func(n *yaml.Node, depth int, handled, top bool) {
-		if !handled {
-			add(n.HeadComment, depth)
-			add(n.LineComment, depth)
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if top && k.Value == "sops" {
-				// Comments at the end of a document come before the sops
-				// block sops appends, so yaml.v3 reads them as the head
-				// comment of the sops key; sops bound them to the document.
-				add(k.HeadComment, depth)
-				continue
-			}
-			add(k.HeadComment, depth)
-			add(k.LineComment, depth)
-			switch v.Kind {
-			case yaml.ScalarNode, yaml.AliasNode:
-				add(v.HeadComment, depth)
-				add(v.LineComment, depth)
-				add(v.FootComment, depth)
-			case yaml.MappingNode, yaml.SequenceNode:
-				stack = append(stack[:depth], k.Value)
-				if v.Kind == yaml.MappingNode {
-					mapping(v, depth+1, false, false)
-				} else {
-					seq(v, depth+1, false, false)
-				}
-			}
-			add(k.FootComment, depth)
-		}
-		if !handled {
-			add(n.FootComment, depth)
-		}
-	}
-	seq = func(n *yaml.Node, depth int, handled, _ bool) {
-		if !handled {
-			add(n.HeadComment, depth)
-			add(n.LineComment, depth)
-		}
-		for _, c := range n.Content {
-			add(c.HeadComment, depth)
-			add(c.LineComment, depth)
-			switch c.Kind {
-			case yaml.MappingNode:
-				mapping(c, depth, true, false)
-			case yaml.SequenceNode:
-				seq(c, depth, true, false)
-			}
-			add(c.FootComment, depth)
-		}
-		if !handled {
-			add(n.FootComment, depth)
-		}
-	}
-	for _, d := range f.Docs {
-		add(d.node.HeadComment, 0)
-		add(d.node.LineComment, 0)
-		if d.Root != nil {
-			mapping(d.Root, 0, false, true)
-		}
-		add(d.node.FootComment, 0)
-	}
+	})
 	for _, t := range dups {
-		// The same text twice (a copied line): no single path.
 		delete(out, t)
 	}
 	return out

@@ -2,6 +2,7 @@ package yamlwalk
 
 import (
 	"bytes"
+	"slices"
 	"sort"
 	"strings"
 
@@ -21,80 +22,96 @@ type commentRef struct {
 }
 
 // commentOrder lists every comment line in the order and with the paths
-// sops's YAML store gives them (stores/yaml/store.go, appendYamlNodeToTreeBranch).
+// sops's YAML store gives them (see walkComments).
 func (f *File) commentOrder() []commentRef {
 	var out []commentRef
-	add := func(c string, keys []string) {
+	f.walkComments(func(c string, path []string) {
 		for _, l := range strings.Split(c, "\n") {
 			if l = strings.TrimRight(l, " \t\r"); strings.HasPrefix(strings.TrimSpace(l), "#") {
-				out = append(out, commentRef{strings.TrimSpace(l), keys})
+				out = append(out, commentRef{strings.TrimSpace(l), slices.Clone(path)})
 			}
 		}
-	}
-	var mapping, seq func(n *yaml.Node, keys []string, handled, top bool)
-	value := func(v *yaml.Node, keys []string) {
-		switch v.Kind {
-		case yaml.MappingNode:
-			mapping(v, keys, false, false)
-		case yaml.SequenceNode:
-			seq(v, keys, false, false)
+	})
+	return out
+}
+
+// walkComments visits every comment of the file (a node's head, line or
+// foot comment, possibly several lines) in the order sops's YAML store
+// reads them, with the path of the branch sops binds it to
+// (stores/yaml/store.go, appendYamlNodeToTreeBranch). path is only valid
+// during the call. One walk serves encryption (commentOrder) and
+// decryption (derivedCommentPaths), so the two can't drift apart.
+func (f *File) walkComments(visit func(c string, path []string)) {
+	var stack []string // the keys of the branch being walked
+	add := func(c string, depth int) {
+		if c != "" {
+			visit(c, stack[:depth])
 		}
 	}
-	mapping = func(n *yaml.Node, keys []string, handled, top bool) {
+	var mapping, seq func(n *yaml.Node, depth int, handled, top bool)
+	mapping = func(n *yaml.Node, depth int, handled, top bool) {
 		if !handled {
-			add(n.HeadComment, keys)
-			add(n.LineComment, keys)
+			add(n.HeadComment, depth)
+			add(n.LineComment, depth)
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if top && k.Value == "sops" {
+				// Comments at the end of a document come before the sops
+				// block sops appends, so yaml.v3 reads them as the head
+				// comment of the sops key; sops bound them to the document.
+				add(k.HeadComment, depth)
 				continue
 			}
-			add(k.HeadComment, keys)
-			add(k.LineComment, keys)
-			sub := append(keys[:len(keys):len(keys)], k.Value)
-			if v.Kind == yaml.ScalarNode || v.Kind == yaml.AliasNode {
-				add(v.HeadComment, keys)
-				add(v.LineComment, keys)
-				add(v.FootComment, keys)
-			} else {
-				value(v, sub)
+			add(k.HeadComment, depth)
+			add(k.LineComment, depth)
+			switch v.Kind {
+			case yaml.ScalarNode, yaml.AliasNode:
+				add(v.HeadComment, depth)
+				add(v.LineComment, depth)
+				add(v.FootComment, depth)
+			case yaml.MappingNode, yaml.SequenceNode:
+				stack = append(stack[:depth], k.Value)
+				if v.Kind == yaml.MappingNode {
+					mapping(v, depth+1, false, false)
+				} else {
+					seq(v, depth+1, false, false)
+				}
 			}
-			add(k.FootComment, keys)
+			add(k.FootComment, depth)
 		}
 		if !handled {
-			add(n.FootComment, keys)
+			add(n.FootComment, depth)
 		}
 	}
-	seq = func(n *yaml.Node, keys []string, handled, _ bool) {
+	seq = func(n *yaml.Node, depth int, handled, _ bool) {
 		if !handled {
-			add(n.HeadComment, keys)
-			add(n.LineComment, keys)
+			add(n.HeadComment, depth)
+			add(n.LineComment, depth)
 		}
 		for _, c := range n.Content {
-			add(c.HeadComment, keys)
-			add(c.LineComment, keys)
+			add(c.HeadComment, depth)
+			add(c.LineComment, depth)
 			switch c.Kind {
 			case yaml.MappingNode:
-				mapping(c, keys, true, false)
+				mapping(c, depth, true, false)
 			case yaml.SequenceNode:
-				seq(c, keys, true, false)
+				seq(c, depth, true, false)
 			}
-			add(c.FootComment, keys)
+			add(c.FootComment, depth)
 		}
 		if !handled {
-			add(n.FootComment, keys)
+			add(n.FootComment, depth)
 		}
 	}
 	for _, d := range f.Docs {
-		add(d.node.HeadComment, nil)
-		add(d.node.LineComment, nil)
+		add(d.node.HeadComment, 0)
+		add(d.node.LineComment, 0)
 		if d.Root != nil {
-			mapping(d.Root, nil, false, true)
+			mapping(d.Root, 0, false, true)
 		}
-		add(d.node.FootComment, nil)
+		add(d.node.FootComment, 0)
 	}
-	return out
 }
 
 // commentToken is a comment found in the text.
