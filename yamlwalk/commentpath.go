@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
 )
 
 // Encrypted comments of sops-written files: sops binds each comment to the
