@@ -252,7 +252,7 @@ func checkTargets(c *cli.Context) ([]checkTarget, *configFinder, error) {
 	}
 	fileTarget := func(name string, explicit bool) checkTarget {
 		abs, _ := filepath.Abs(name)
-		return checkTarget{name: name, abs: abs, explicit: explicit, read: func() ([]byte, error) { return readInput(name) }}
+		return checkTarget{name: name, abs: abs, explicit: explicit, read: func() ([]byte, error) { return secretfile.Read(name) }}
 	}
 	files, err := secretfile.Walk(c.Args().Slice(), secretfile.Tree)
 	if err != nil {
@@ -364,31 +364,19 @@ func coveredBy(cfg *sopsconfig.Config, file string) *sopsconfig.Rule {
 	return r
 }
 
-func ruleSelection(r *sopsconfig.Rule) yamlwalk.Rules {
-	if r == nil {
-		return yamlwalk.Rules{}
-	}
-	return yamlwalk.Rules{
-		UnencryptedSuffix: r.UnencryptedSuffix, EncryptedSuffix: r.EncryptedSuffix,
-		UnencryptedRegex: r.UnencryptedRegex, EncryptedRegex: r.EncryptedRegex,
-		UnencryptedCommentRegex: r.UnencryptedCommentRegex, EncryptedCommentRegex: r.EncryptedCommentRegex,
-		MACOnlyEncrypted: r.MACOnlyEncrypted,
-	}
-}
-
 // checkFile adds t's problems to rep. Only a failure to run at all (not a
 // problem with the file) is returned as an error.
 func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t checkTarget) error {
-	if isSopsConfig(t.name) || !isCheckedName(t.name) && !t.explicit {
+	if isSopsConfig(t.name) || !secretfile.IsCheckedName(t.name) && !t.explicit {
 		return nil
 	}
 	src, err := t.read()
 	if err != nil {
 		return err
 	}
-	encrypted := encryptedFile(t.name, src)
+	encrypted := secretfile.IsEncrypted(t.name, src)
 	covered := coveredBy(cfg, t.abs)
-	if covered == nil && !encrypted || !isCheckedName(t.name) && !encrypted {
+	if covered == nil && !encrypted || !secretfile.IsCheckedName(t.name) && !encrypted {
 		return nil
 	}
 	add := func(p checkProblem) {
@@ -396,7 +384,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 		rep.Problems = append(rep.Problems, p)
 	}
 	rep.Checked = append(rep.Checked, t.name)
-	info, err := inspectFile(t.name, src, ruleSelection(covered))
+	info, err := secretfile.Inspect(t.name, src, secretfile.Selection(covered))
 	if err != nil {
 		if errors.Is(err, yamlwalk.ErrEmpty) {
 			return nil // nothing to protect
@@ -417,7 +405,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 		}
 		msg := fmt.Sprintf("not encrypted, although %s covers it", covered)
 		if len(paths) > 0 {
-			msg += fmt.Sprintf(" (%d value(s) in plaintext: %s)", len(paths), listPaths(paths, 5))
+			msg += fmt.Sprintf(" (%d value(s) in plaintext: %s)", len(paths), secretfile.ListPaths(paths, 5))
 		}
 		add(checkProblem{Kind: "not-encrypted", Message: msg, Paths: paths})
 		return nil
@@ -437,7 +425,7 @@ func checkFile(rep *checkReport, cfg *sopsconfig.Config, kr *crypt.Keyring, t ch
 	if kr.Empty() {
 		return nil
 	}
-	_, err = decryptFile(t.name, src, serialKeys{kr}, false, formatAuto)
+	_, err = secretfile.DecryptAs(t.name, src, secretfile.FormatAuto, yamlwalk.DecryptOptions{Keys: secretfile.SerialKeys{Keyring: kr}, IgnoreMAC: false})
 	var (
 		nk  *crypt.NoKeyError
 		mac *yamlwalk.MACError

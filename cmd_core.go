@@ -9,21 +9,9 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/sv-secrets/sv/crypt"
-	"github.com/sv-secrets/sv/sopsconfig"
-	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/urfave/cli/v2"
 )
-
-var ruleFlags = []cli.Flag{
-	&cli.StringFlag{Name: "unencrypted-suffix", Usage: "leave values whose key (or an ancestor's) ends with `SUFFIX` in plaintext (default _unencrypted)"},
-	&cli.StringFlag{Name: "encrypted-suffix", Usage: "encrypt only values whose key (or an ancestor's) ends with `SUFFIX`"},
-	&cli.StringFlag{Name: "unencrypted-regex", Usage: "leave values whose key (or an ancestor's) matches `REGEX` in plaintext"},
-	&cli.StringFlag{Name: "encrypted-regex", Usage: "encrypt only values whose key (or an ancestor's) matches `REGEX`"},
-	&cli.StringFlag{Name: "unencrypted-comment-regex", Usage: "leave values after a comment matching `REGEX` in plaintext"},
-	&cli.StringFlag{Name: "encrypted-comment-regex", Usage: "encrypt only values after a comment matching `REGEX`"},
-	&cli.BoolFlag{Name: "mac-only-encrypted", Usage: "compute the MAC over encrypted values only, so plaintext values can be edited freely"},
-}
 
 func encryptCommand() *cli.Command {
 	return &cli.Command{
@@ -66,15 +54,7 @@ func encryptAction(c *cli.Context) error {
 	if c.String("output") != "" && len(files) != 1 {
 		return &usageError{msg: "--output takes exactly one input FILE"}
 	}
-	var kr *crypt.Keyring
-	keys := lazyKeys{load: func() (*crypt.Keyring, error) {
-		if kr == nil {
-			var err error
-			kr, err = loadKeyring()
-			return kr, err
-		}
-		return kr, nil
-	}}
+	keys := newKeys()
 	for _, file := range files {
 		if err := encryptFile(c, file, keys); err != nil {
 			return err
@@ -83,21 +63,8 @@ func encryptAction(c *cli.Context) error {
 	return nil
 }
 
-// lazyKeys loads the keyring only when a file needs it.
-type lazyKeys struct {
-	load func() (*crypt.Keyring, error)
-}
-
-func (l lazyKeys) DataKey(groups []crypt.KeyGroup, threshold int) ([]byte, error) {
-	kr, err := l.load()
-	if err != nil {
-		return nil, err
-	}
-	return kr.DataKey(groups, threshold)
-}
-
-func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
-	src, res, added, err := encryptInput(c, file, keys)
+func encryptFile(c *cli.Context, file string, keys *secretfile.Keys) error {
+	res, err := encryptInput(c, file, keys)
 	if err != nil {
 		return err
 	}
@@ -111,169 +78,48 @@ func encryptFile(c *cli.Context, file string, keys yamlwalk.KeySource) error {
 	if out != "" {
 		return writeOutput(c.App.Writer, out, res.Out, 0o644, true)
 	}
-	if err := replaceFile(file, src, res.Out); err != nil {
+	if err := replaceFile(file, res.Src, res.Out); err != nil {
 		return err
 	}
-	if len(added) > 0 {
+	if len(res.Added) > 0 {
 		warnf(c.App.ErrWriter, "%s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)",
-			file, len(added), strings.Join(added, ", "), file)
+			file, len(res.Added), strings.Join(res.Added, ", "), file)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
 	return nil
 }
 
-// encryptInput encrypts file as sv encrypt does, for sv encrypt and helm
-// secrets encrypt to write: its format; recipients, selection and
-// sv_encrypt_comments from flags or its creation rule (--encrypt-comments
-// too); values still in plaintext in an encrypted file added under its
-// data key (returned as added). Warnings are printed; src is what was
-// read.
-func encryptInput(c *cli.Context, file string, keys yamlwalk.KeySource) (src []byte, res *yamlwalk.Result, added []string, err error) {
-	if src, err = readInput(file); err != nil {
-		return nil, nil, nil, err
+// encryptInput is secretfile.Encrypt with sv encrypt's flags, for sv
+// encrypt and helm secrets encrypt to write; it prints the warnings.
+func encryptInput(c *cli.Context, file string, keys *secretfile.Keys) (*secretfile.EncryptResult, error) {
+	o := secretfile.EncryptOptions{IgnoreMAC: c.Bool("ignore-mac"), EncryptComments: c.Bool("encrypt-comments"),
+		Rule: ruleOptions(c, keys), Keys: keys}
+	var err error
+	if o.As, err = typeOverride(c); err != nil {
+		return nil, err
 	}
-	as, err := typeOverride(c)
+	if o.Output, err = secretfile.ParseFormat(c.String("output-type")); err != nil {
+		return nil, err
+	}
+	res, err := secretfile.Encrypt(file, o)
+	if res != nil && res.Plan == nil && c.IsSet("age") {
+		warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
+	}
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	format := formatOf(file, src, as)
-	if err := checkOutputType(c, format); err != nil {
-		return nil, nil, nil, err
-	}
-	opt := yamlwalk.EncryptOptions{Keys: keys, IgnoreMAC: c.Bool("ignore-mac"), Now: time.Now()}
-	if encryptedAs(format, src) {
-		added, _ = valuePaths(src)
-		if c.IsSet("age") {
-			warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
+		if res != nil {
+			return nil, explainIntegrity(err, "encrypt", file, res.Src)
 		}
-		opt.EncryptComments = c.Bool("encrypt-comments")
-	} else {
-		rule, groups, threshold, comments, err := creationRuleFull(c, file)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = rule, groups, threshold
-		opt.EncryptComments = comments || c.Bool("encrypt-comments")
-	}
-	if res, err = encryptFormat(format, src, opt); err != nil {
-		return nil, nil, nil, fileError(file, explainIntegrity(err, "encrypt", file, src))
+		return nil, err
 	}
 	for _, w := range res.Warnings {
 		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	if len(res.Respelled) > 0 {
 		warnf(c.App.ErrWriter, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
-			file, len(res.Respelled), listPaths(res.Respelled, 5))
+			file, len(res.Respelled), secretfile.ListPaths(res.Respelled, 5))
 	}
-	return src, res, added, nil
+	return res, nil
 }
-
-func listPaths(paths []string, max int) string {
-	if len(paths) <= max {
-		return strings.Join(paths, ", ")
-	}
-	return strings.Join(paths[:max], ", ") + fmt.Sprintf(" and %d more", len(paths)-max)
-}
-
-// creationRuleFull resolves recipients and selection rules for a new file:
-// flags first, then SOPS_AGE_RECIPIENTS, then .sops.yaml. Selection flags
-// override the rule's. It also says whether the rule asks for comments to
-// be encrypted (sv_encrypt_comments).
-func creationRuleFull(c *cli.Context, file string) (rules yamlwalk.Rules, _ [][]crypt.Recipient, threshold int, encryptComments bool, _ error) {
-	var groups [][]string
-	flagRecipients := c.StringSlice("age")
-	envRecipients := os.Getenv("SOPS_AGE_RECIPIENTS")
-	needConfig := len(flagRecipients) == 0 && envRecipients == ""
-	cfgPath, err := sopsconfig.Find(".", c.String("config"))
-	if err != nil && (needConfig || !errors.Is(err, sopsconfig.ErrNotFound)) {
-		return rules, nil, 0, false, err
-	}
-	if err == nil {
-		cfg, err := sopsconfig.Load(cfgPath)
-		if err != nil {
-			return rules, nil, 0, false, err
-		}
-		rule, err := cfg.Match(file)
-		if err != nil && needConfig {
-			return rules, nil, 0, false, err
-		}
-		if rule != nil {
-			rules = yamlwalk.Rules{
-				UnencryptedSuffix: rule.UnencryptedSuffix, EncryptedSuffix: rule.EncryptedSuffix,
-				UnencryptedRegex: rule.UnencryptedRegex, EncryptedRegex: rule.EncryptedRegex,
-				UnencryptedCommentRegex: rule.UnencryptedCommentRegex, EncryptedCommentRegex: rule.EncryptedCommentRegex,
-				MACOnlyEncrypted: rule.MACOnlyEncrypted,
-			}
-			groups, threshold, encryptComments = rule.KeyGroups, rule.ShamirThreshold, rule.EncryptComments
-			if needConfig && len(rule.Recipients()) == 0 {
-				return rules, nil, 0, false, fmt.Errorf("%s in %s names no age recipients", rule, cfgPath)
-			}
-		}
-	}
-	switch {
-	case len(flagRecipients) > 0:
-		groups, threshold = [][]string{flagRecipients}, 0
-	case envRecipients != "":
-		groups, threshold = [][]string{{envRecipients}}, 0
-	}
-	if overrideRules(c, &rules) {
-		// A selection flag replaces the rule's selection entirely.
-	}
-	var parsed [][]crypt.Recipient
-	var all []crypt.Recipient
-	for _, g := range groups {
-		rs, err := crypt.ParseRecipients(g, keyEnv().PluginUI)
-		if err != nil {
-			return rules, nil, 0, false, err
-		}
-		parsed = append(parsed, rs)
-		all = append(all, rs...)
-	}
-	if err := crypt.CheckMix(all); err != nil {
-		return rules, nil, 0, false, err
-	}
-	if len(all) == 0 {
-		return rules, nil, 0, false, errors.New("no recipients to encrypt to")
-	}
-	return rules, parsed, threshold, encryptComments, nil
-}
-
-func overrideRules(c *cli.Context, r *yamlwalk.Rules) bool {
-	names := []string{"unencrypted-suffix", "encrypted-suffix", "unencrypted-regex", "encrypted-regex", "unencrypted-comment-regex", "encrypted-comment-regex"}
-	set := false
-	for _, n := range names {
-		if c.IsSet(n) {
-			set = true
-		}
-	}
-	if set {
-		mac := r.MACOnlyEncrypted
-		*r = yamlwalk.Rules{
-			UnencryptedSuffix: c.String("unencrypted-suffix"), EncryptedSuffix: c.String("encrypted-suffix"),
-			UnencryptedRegex: c.String("unencrypted-regex"), EncryptedRegex: c.String("encrypted-regex"),
-			UnencryptedCommentRegex: c.String("unencrypted-comment-regex"), EncryptedCommentRegex: c.String("encrypted-comment-regex"),
-			MACOnlyEncrypted: mac,
-		}
-	}
-	if c.IsSet("mac-only-encrypted") {
-		r.MACOnlyEncrypted = c.Bool("mac-only-encrypted")
-		set = true
-	}
-	return set
-}
-
-// fileError prefixes err with the file name.
-func fileError(file string, err error) error {
-	return &fileErr{file: file, err: err}
-}
-
-type fileErr struct {
-	file string
-	err  error
-}
-
-func (e *fileErr) Error() string { return e.file + ": " + e.err.Error() }
-func (e *fileErr) Unwrap() error { return e.err }
 
 func decryptCommand() *cli.Command {
 	return &cli.Command{
@@ -327,7 +173,7 @@ func decryptAction(c *cli.Context) error {
 	if c.Bool("in-place") && c.String("extract") != "" {
 		return &usageError{msg: "--extract and --in-place cannot be used together"}
 	}
-	src, err := readInput(file)
+	src, err := secretfile.Read(file)
 	if err != nil {
 		return err
 	}
@@ -335,11 +181,11 @@ func decryptAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	format := formatOf(file, src, as)
+	format := secretfile.FormatOf(file, src, as)
 	if err := checkOutputType(c, format); err != nil {
 		return err
 	}
-	dec, err := decryptBytesAs(file, src, c.Bool("ignore-mac"), format)
+	dec, err := secretfile.Decrypt(file, src, secretfile.DecryptOptions{As: format, IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()})
 	if err != nil {
 		return explainIntegrity(err, "decrypt", file, src)
 	}
@@ -349,8 +195,8 @@ func decryptAction(c *cli.Context) error {
 	warnRecipientDrift(c.App.ErrWriter, file, dec.Metadata)
 	text := dec.Text
 	if p := c.String("extract"); p != "" {
-		if text, err = extractFormat(format, text, p); err != nil {
-			return fileError(file, err)
+		if text, err = secretfile.Extract(format, text, p); err != nil {
+			return secretfile.WithFile(file, err)
 		}
 	}
 	switch {
@@ -361,34 +207,6 @@ func decryptAction(c *cli.Context) error {
 	}
 	_, err = c.App.Writer.Write(text)
 	return err
-}
-
-// decryptPath reads and decrypts one file with the process's identities.
-func decryptPath(file string, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
-	src, err := readInput(file)
-	if err != nil {
-		return nil, err
-	}
-	return decryptBytes(file, src, ignoreMAC)
-}
-
-// decryptBytes decrypts src (read from file, which names it in errors),
-// in the format its name and content say (see formats.go).
-func decryptBytes(file string, src []byte, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
-	return decryptBytesAs(file, src, ignoreMAC, formatAuto)
-}
-
-// decryptBytesAs is decryptBytes with --input-type.
-func decryptBytesAs(file string, src []byte, ignoreMAC bool, as fileFormat) (*yamlwalk.Decrypted, error) {
-	kr, err := loadKeyring()
-	if err != nil {
-		return nil, fileError(file, err)
-	}
-	dec, err := decryptFile(file, src, kr, ignoreMAC, as)
-	if err != nil {
-		return nil, fileError(file, err)
-	}
-	return dec, nil
 }
 
 func keygenCommand() *cli.Command {
@@ -434,18 +252,11 @@ Example:
 				if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
 					return err
 				}
-				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-				if err != nil {
-					if os.IsExist(err) {
+				if err := secretfile.Create(out, []byte(text), 0o600); err != nil {
+					var ce *secretfile.ChangedError
+					if errors.As(err, &ce) {
 						return withHint(fmt.Errorf("%s already exists", out), "sv keygen never overwrites a key file; choose another name")
 					}
-					return err
-				}
-				if _, err := f.WriteString(text); err != nil {
-					f.Close()
-					return err
-				}
-				if err := f.Close(); err != nil {
 					return err
 				}
 			} else {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/shlex"
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/editor"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -94,10 +95,10 @@ func editAction(c *cli.Context) error {
 	src, err = os.ReadFile(file)
 	switch {
 	case err == nil:
-		if !encryptedFile(file, src) {
-			return withHint(fileError(file, yamlwalk.ErrNotEncrypted), "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
+		if !secretfile.IsEncrypted(file, src) {
+			return withHint(secretfile.WithFile(file, yamlwalk.ErrNotEncrypted), "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
 		}
-		if dec, err = decryptBytes(file, src, c.Bool("ignore-mac")); err != nil {
+		if dec, err = secretfile.Decrypt(file, src, secretfile.DecryptOptions{IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()}); err != nil {
 			return err
 		}
 		for _, w := range dec.Warnings {
@@ -109,14 +110,14 @@ func editAction(c *cli.Context) error {
 		if fi, err := os.Stat(filepath.Dir(file)); err != nil || !fi.IsDir() {
 			return fmt.Errorf("%s: the directory %s does not exist", file, filepath.Dir(file))
 		}
-		rules, groups, threshold, comments, err := creationRuleFull(c, file)
+		plan, err := secretfile.ResolveRule(file, ruleOptions(c, newKeys()))
 		if err != nil {
 			return err
 		}
-		create = yamlwalk.EncryptOptions{Rules: rules, KeyGroups: groups, ShamirThreshold: threshold,
-			EncryptComments: comments || c.Bool("encrypt-comments")}
+		create = yamlwalk.EncryptOptions{Rules: plan.Rules, KeyGroups: plan.KeyGroups, ShamirThreshold: plan.Threshold,
+			EncryptComments: plan.EncryptComments || c.Bool("encrypt-comments")}
 	default:
-		return fmt.Errorf("%s: %w", file, unwrapPathError(err))
+		return fmt.Errorf("%s: %w", file, secretfile.PathCause(err))
 	}
 
 	sess, err := editor.New(file, start)
@@ -126,11 +127,11 @@ func editAction(c *cli.Context) error {
 	defer sess.Close()
 	for {
 		if err := sess.Run(argv, c.App.Reader, c.App.Writer, stderr); err != nil {
-			return withHint(fileError(file, err), unchangedHint(file, newFile))
+			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
 		}
 		edited, err := sess.Read()
 		if err != nil {
-			return withHint(fileError(file, err), unchangedHint(file, newFile))
+			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
 		}
 		if bytes.Equal(edited, start) || newFile && len(bytes.TrimSpace(edited)) == 0 {
 			if newFile {
@@ -143,25 +144,25 @@ func editAction(c *cli.Context) error {
 		var res *yamlwalk.Result
 		if newFile {
 			create.Now = time.Now()
-			res, err = encryptFormat(formatOf(file, edited, formatAuto), edited, create)
+			res, err = secretfile.FormatOf(file, edited, secretfile.FormatAuto).Encrypt(edited, create)
 		} else {
-			res, err = reencryptFile(file, src, edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
+			res, err = secretfile.Reencrypt(file, src, edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: secretfile.CommentsEncrypted(src)})
 		}
 		if err != nil {
 			if isContentError(err) && isTerminalReader(c.App.Reader) {
-				reportError(stderr, fileError(file, err))
+				reportError(stderr, secretfile.WithFile(file, err))
 				if askReopen(c.App.Reader, stderr) {
 					continue
 				}
 			}
-			return withHint(fileError(file, err), unchangedHint(file, newFile))
+			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
 		}
 		reportResult(stderr, file, res)
 		if newFile {
 			if _, err := os.Lstat(file); err == nil {
 				return withHint(fmt.Errorf("%s was created by someone else while you were editing; not overwritten", file), "your changes were not saved")
 			}
-			if err := createFile(file, res.Out, 0o644); err != nil {
+			if err := secretfile.Create(file, res.Out, 0o644); err != nil {
 				return withHint(err, "your changes were not saved")
 			}
 			fmt.Fprintf(stderr, "sv: %s: created, %d value(s) encrypted\n", file, res.Encrypted)
@@ -240,16 +241,8 @@ func reportResult(w io.Writer, file string, res *yamlwalk.Result) {
 	}
 	if len(res.Respelled) > 0 {
 		warnf(w, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
-			file, len(res.Respelled), listPaths(res.Respelled, 5))
+			file, len(res.Respelled), secretfile.ListPaths(res.Respelled, 5))
 	}
-}
-
-// commentsEncrypted reports whether a file holds comments encrypted the
-// sops way (#ENC[…] comments, or ENC[…,type:comment] items in lists): a
-// rewrite of such a file encrypts its comments again, so none becomes
-// readable.
-func commentsEncrypted(src []byte) bool {
-	return bytes.Contains(src, []byte("#ENC[AES256_GCM,")) || bytes.Contains(src, []byte(",type:comment]"))
 }
 
 // writeEdited replaces file (read as src) with out, unless the file
@@ -257,7 +250,7 @@ func commentsEncrypted(src []byte) bool {
 // ciphertext.
 func writeEdited(file string, src, out []byte) (int, error) {
 	if err := replaceFile(file, src, out); err != nil {
-		var ce *changedError
+		var ce *secretfile.ChangedError
 		if errors.As(err, &ce) {
 			return 0, withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
 		}
@@ -269,7 +262,7 @@ func writeEdited(file string, src, out []byte) (int, error) {
 // newCiphertexts counts the encrypted values of out whose ciphertext is not
 // in src.
 func newCiphertexts(file string, src, out []byte) int {
-	old, err := inspectFile(file, src, yamlwalk.Rules{})
+	old, err := secretfile.Inspect(file, src, yamlwalk.Rules{})
 	if err != nil {
 		return 0
 	}
@@ -279,7 +272,7 @@ func newCiphertexts(file string, src, out []byte) int {
 			seen[l.Ciphertext] = true
 		}
 	}
-	cur, err := inspectFile(file, out, yamlwalk.Rules{})
+	cur, err := secretfile.Inspect(file, out, yamlwalk.Rules{})
 	if err != nil {
 		return 0
 	}
@@ -376,7 +369,7 @@ func setAction(c *cli.Context) error {
 				fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, note)
 			}
 		}
-		return setValueIn(file, text, path, t, value)
+		return secretfile.SetValue(file, text, path, t, value)
 	}, "set "+path.String())
 }
 
@@ -416,7 +409,7 @@ Example:
 				return &usageError{msg: err.Error(), hint: "write paths like db.password, hosts[0].name or [\"db\"][\"password\"]"}
 			}
 			return changeValue(c, file, func(text []byte) ([]byte, error) {
-				return deleteValueIn(file, text, path)
+				return secretfile.DeleteValue(file, text, path)
 			}, "removed "+path.String())
 		},
 	}
@@ -430,7 +423,7 @@ func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error
 	var err error
 	for range 5 {
 		err = changeValueOnce(c, file, change, done)
-		var ce *changedError
+		var ce *secretfile.ChangedError
 		if !errors.As(err, &ce) {
 			return err
 		}
@@ -439,28 +432,28 @@ func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error
 }
 
 func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
-	src, err := readInput(file)
+	src, err := secretfile.Read(file)
 	if err != nil {
 		return err
 	}
-	if !encryptedFile(file, src) {
-		return fileError(file, yamlwalk.ErrNotEncrypted)
+	if !secretfile.IsEncrypted(file, src) {
+		return secretfile.WithFile(file, yamlwalk.ErrNotEncrypted)
 	}
-	dec, err := decryptBytes(file, src, c.Bool("ignore-mac"))
+	dec, err := secretfile.Decrypt(file, src, secretfile.DecryptOptions{IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()})
 	if err != nil {
 		return err
 	}
 	text, err := change(dec.Text)
 	if err != nil {
-		return fileError(file, err)
+		return secretfile.WithFile(file, err)
 	}
 	if bytes.Equal(text, dec.Text) {
 		fmt.Fprintf(c.App.ErrWriter, "sv: %s: value unchanged, file unchanged\n", file)
 		return nil
 	}
-	res, err := reencryptFile(file, src, text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
+	res, err := secretfile.Reencrypt(file, src, text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: secretfile.CommentsEncrypted(src)})
 	if err != nil {
-		return fileError(file, err)
+		return secretfile.WithFile(file, err)
 	}
 	reportResult(c.App.ErrWriter, file, res)
 	if err := replaceFile(file, src, yamlwalk.KeepMetadataText(src, res.Out)); err != nil {

@@ -10,12 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/sv-secrets/sv/internal/child"
 	"github.com/sv-secrets/sv/internal/privdir"
-	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
 )
@@ -127,7 +126,7 @@ func execEnvAction(c *cli.Context) error {
 	}
 	env := childEnv(os.Environ(), c.Bool("pass-keys"))
 	for _, v := range vars {
-		env = append(env, v.name+"="+v.value)
+		env = append(env, v.Name+"="+v.Value)
 	}
 	sigs := child.Catch()
 	defer sigs.Stop()
@@ -146,7 +145,7 @@ func execFileAction(c *cli.Context) error {
 	if !found {
 		return &usageError{msg: "exec-file needs {} in the command, where the plaintext file's path goes", hint: "e.g. sv exec-file values.yaml -- helm template ./chart -f {}"}
 	}
-	dec, err := decryptPath(file, false)
+	dec, err := secretfile.DecryptFile(file, secretfile.DecryptOptions{IgnoreMAC: false, Keys: newKeys()})
 	if err != nil {
 		return err
 	}
@@ -196,116 +195,6 @@ func runChild(c *cli.Context, argv, env []string, sigs *child.Forwarder) error {
 	return sigs.Run(cmd)
 }
 
-type envVar struct {
-	name, value, path string
-	merged            bool // came through a YAML merge key; explicit keys win
-}
-
-// envVars turns every non-null scalar of a YAML text into an environment
-// variable; see exec-env's help for the naming.
-func envVars(text []byte, prefix string) ([]envVar, error) {
-	docs, err := yamlDocs(text)
-	if err != nil {
-		return nil, err
-	}
-	var out []envVar
-	byName := map[string]int{}
-	var walk func(n *yaml.Node, names []string, path yamlwalk.ValuePath, merged bool) error
-	budget := 100000 // against alias bombs
-	add := func(v envVar) error {
-		if budget--; budget < 0 {
-			return errors.New("too many values (aliases expand to more than 100000)")
-		}
-		if i, ok := byName[v.name]; ok {
-			if v.merged {
-				return nil // an explicit key (or an earlier merge) wins
-			}
-			if out[i].merged {
-				out[i] = v
-				return nil
-			}
-			return fmt.Errorf("%s and %s both become the environment variable %s", out[i].path, v.path, v.name)
-		}
-		byName[v.name] = len(out)
-		out = append(out, v)
-		return nil
-	}
-	walk = func(n *yaml.Node, names []string, path yamlwalk.ValuePath, merged bool) error {
-		switch n.Kind {
-		case yaml.AliasNode:
-			return walk(n.Alias, names, path, merged)
-		case yaml.ScalarNode:
-			if n.ShortTag() == "!!null" {
-				return nil
-			}
-			name := prefix + strings.Join(names, "_")
-			if len(names) == 0 || name == "" || name[0] >= '0' && name[0] <= '9' {
-				return fmt.Errorf("%s: %q is not a valid environment variable name (use --prefix)", path.String(), name)
-			}
-			if strings.IndexByte(n.Value, 0) >= 0 {
-				return fmt.Errorf("%s: the value contains a NUL byte, which an environment variable cannot hold", path.String())
-			}
-			return add(envVar{name: name, value: n.Value, path: path.String(), merged: merged})
-		case yaml.MappingNode:
-			// Explicit keys first, so merged (<<) ones only fill gaps.
-			for pass := 0; pass < 2; pass++ {
-				for i := 0; i+1 < len(n.Content); i += 2 {
-					k, v := n.Content[i], n.Content[i+1]
-					isMerge := k.Value == "<<" && k.ShortTag() == "!!merge"
-					if isMerge != (pass == 1) {
-						continue
-					}
-					if isMerge {
-						if err := walk(v, names, path, true); err != nil {
-							return err
-						}
-						continue
-					}
-					sub := append(path[:len(path):len(path)], yamlwalk.PathStep{Key: k.Value})
-					if err := walk(v, append(names[:len(names):len(names)], envComponent(k.Value)), sub, merged); err != nil {
-						return err
-					}
-				}
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				p := append(path[:len(path):len(path)], yamlwalk.PathStep{Index: i, IsIndex: true})
-				if merged && c.Kind == yaml.AliasNode {
-					// <<: [*a, *b] lists the maps to merge.
-					if err := walk(c, names, path, true); err != nil {
-						return err
-					}
-					continue
-				}
-				if err := walk(c, append(names[:len(names):len(names)], strconv.Itoa(i)), p, merged); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	for _, d := range docs {
-		if err := walk(d, nil, nil, false); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// envComponent upper-cases a key and turns everything but A-Z and 0-9
-// into '_'.
-func envComponent(k string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(k) {
-		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('_')
-		}
-	}
-	return b.String()
-}
-
 // yamlDocs parses every document's root node.
 func yamlDocs(text []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(strings.NewReader(string(text)))
@@ -323,67 +212,4 @@ func yamlDocs(text []byte) ([]*yaml.Node, error) {
 			out = append(out, n.Content[0])
 		}
 	}
-}
-
-// extractValue returns the value at path (sv's db.password or sops's
-// ["db"]["password"]) of the first document: a string as it is, without a
-// line break (like sops), other scalars with one, and a mapping or list as
-// YAML.
-func extractValue(text []byte, path string) ([]byte, error) {
-	p, err := yamlwalk.ParseValuePath(path)
-	if err != nil {
-		return nil, &usageError{msg: err.Error(), hint: `write the path as db.password, hosts[0] or ["db"]["password"]`}
-	}
-	docs, err := yamlDocs(text)
-	if err != nil {
-		return nil, err
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("%s: not found (the file is empty)", p)
-	}
-	n, found := yamlwalk.Follow(docs[0], p)
-	if n == nil {
-		return nil, fmt.Errorf("%s: not found in the file", p[:found+1])
-	}
-	if n.Kind == yaml.ScalarNode {
-		if n.ShortTag() == "!!str" {
-			return []byte(n.Value), nil
-		}
-		return []byte(n.Value + "\n"), nil
-	}
-	budget := 100000
-	n, err = expandedCopy(n, &budget)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	var b strings.Builder
-	enc := yaml.NewEncoder(&b)
-	enc.SetIndent(4)
-	if err := enc.Encode(n); err != nil {
-		return nil, err
-	}
-	return []byte(b.String()), nil
-}
-
-// expandedCopy copies n with aliases replaced by what they point to and
-// anchors dropped, so a subtree prints on its own (as sops prints it).
-// budget bounds the nodes made, against alias bombs.
-func expandedCopy(n *yaml.Node, budget *int) (*yaml.Node, error) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if *budget--; *budget < 0 {
-		return nil, errors.New("too many aliases to expand")
-	}
-	c := *n
-	c.Anchor = ""
-	c.Content = nil
-	for _, sub := range n.Content {
-		sc, err := expandedCopy(sub, budget)
-		if err != nil {
-			return nil, err
-		}
-		c.Content = append(c.Content, sc)
-	}
-	return &c, nil
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -83,10 +82,10 @@ Example:
 func textconv(file string, mask bool) (out []byte, note string) {
 	src, err := os.ReadFile(file)
 	if err != nil {
-		return nil, "cannot read the file: " + unwrapPathError(err).Error()
+		return nil, "cannot read the file: " + secretfile.PathCause(err).Error()
 	}
-	if f := formatOf(file, src, formatAuto); f != formatYAML {
-		return textconvOther(file, src, f)
+	if f := secretfile.FormatOf(file, src, secretfile.FormatAuto); f != secretfile.FormatYAML {
+		return secretfile.Textconv(f, src, newKeys())
 	}
 	if !yamlwalk.IsEncrypted(src) {
 		return src, ""
@@ -157,13 +156,13 @@ func mergeDriverAction(c *cli.Context) error {
 	}
 	var src [3][]byte
 	for i, f := range args[:3] {
-		b, err := readInput(f)
+		b, err := secretfile.Read(f)
 		if err != nil {
 			return mergeFailed(err)
 		}
 		src[i] = b
 	}
-	if !encryptedFile(name, src[1]) && !encryptedFile(name, src[2]) {
+	if !secretfile.IsEncrypted(name, src[1]) && !secretfile.IsEncrypted(name, src[2]) {
 		return gitMergeFile(c, args[0], oursFile, args[2], name)
 	}
 	out, err := mergeEncrypted(name, src[0], src[1], src[2], time.Now())
@@ -177,21 +176,11 @@ func mergeDriverAction(c *cli.Context) error {
 // merged" (git treats some other codes, e.g. 127, as a broken driver).
 func mergeFailed(err error) error {
 	hints := []string{"git keeps ours' encrypted version and marks the file as conflicted"}
-	var mc *mergeConflict
+	var mc *secretfile.ConflictError
 	if errors.As(err, &mc) {
 		hints = append(hints, "settle it with a key: keep one side with 'git checkout --ours FILE' or '--theirs FILE', change values with 'sv edit FILE' or 'sv set', then 'git add FILE'")
 	}
 	return &exitError{code: 1, err: withHint(err, hints...)}
-}
-
-// mergeConflict is a merge that needs a person.
-type mergeConflict struct {
-	name  string
-	paths []string
-}
-
-func (e *mergeConflict) Error() string {
-	return fmt.Sprintf("%s: conflicting changes to %s", e.name, listPaths(e.paths, 10))
 }
 
 // gitMergeFile merges plaintext files the way git's own text driver does.
@@ -213,12 +202,12 @@ func gitMergeFile(c *cli.Context, base, ours, theirs, name string) error {
 // encrypted, and returns the encrypted result. A side that is not encrypted
 // (e.g. the commit that first encrypted the file) takes part as plaintext.
 func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]byte, error) {
-	if f := formatOf(name, ours, formatAuto); f != formatYAML {
-		return mergeOther(name, f, base, ours, theirs, now)
+	if f := secretfile.FormatOf(name, ours, secretfile.FormatAuto); f != secretfile.FormatYAML {
+		return secretfile.Merge(name, f, base, ours, theirs, now, newKeys())
 	}
 	kr, err := loadKeyring()
 	if err != nil {
-		return nil, fileError(name, err)
+		return nil, secretfile.WithFile(name, err)
 	}
 	sides := [3]string{"base", "ours", "theirs"}
 	var dec [3]*yamlwalk.Decrypted
@@ -232,20 +221,20 @@ func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]by
 		}
 		d, err := yamlwalk.Decrypt(b, yamlwalk.DecryptOptions{Keys: kr})
 		if err != nil {
-			return nil, fileError(name+" ("+sides[i]+")", err)
+			return nil, secretfile.WithFile(name+" ("+sides[i]+")", err)
 		}
 		dec[i], text[i] = d, d.Text
 	}
-	prev, err := mergeKeys(dec[0], dec[1], dec[2])
+	prev, err := secretfile.MergeKeys(dec[0], dec[1], dec[2])
 	if err != nil {
-		return nil, fileError(name, err)
+		return nil, secretfile.WithFile(name, err)
 	}
 	res, err := gitmerge.Merge(text[0], text[1], text[2])
 	if err != nil {
-		return nil, fileError(name, err)
+		return nil, secretfile.WithFile(name, err)
 	}
 	if len(res.Conflicts) > 0 {
-		return nil, &mergeConflict{name: name, paths: res.Paths()}
+		return nil, &secretfile.ConflictError{File: name, Paths: res.Paths()}
 	}
 	for _, d := range dec[1:] {
 		if d != nil && d != prev {
@@ -260,59 +249,11 @@ func mergeEncrypted(name string, base, ours, theirs []byte, now time.Time) ([]by
 	}
 	// As sv edit and sv set do: comments stay encrypted if they were, and
 	// the sops: block keeps the text of the side whose keys the file gets.
-	out, err := yamlwalk.Reencrypt(res.Text, prev, yamlwalk.EncryptOptions{Now: now, EncryptComments: commentsEncrypted(keySide)})
+	out, err := yamlwalk.Reencrypt(res.Text, prev, yamlwalk.EncryptOptions{Now: now, EncryptComments: secretfile.CommentsEncrypted(keySide)})
 	if err != nil {
-		return nil, fileError(name, err)
+		return nil, secretfile.WithFile(name, err)
 	}
 	return yamlwalk.KeepMetadataText(keySide, out.Out), nil
-}
-
-// mergeKeys picks whose data key and key groups the merged file gets:
-// ours, unless only theirs changed them relative to base (updatekeys or a
-// rotation on their branch, which the merge must keep).
-func mergeKeys(base, ours, theirs *yamlwalk.Decrypted) (*yamlwalk.Decrypted, error) {
-	switch {
-	case ours == nil:
-		return theirs, nil
-	case theirs == nil || base == nil:
-		return ours, nil
-	}
-	oursChanged, theirsChanged := !sameKeys(base, ours), !sameKeys(base, theirs)
-	switch {
-	case theirsChanged && !oursChanged:
-		return theirs, nil
-	case theirsChanged && oursChanged && !sameKeys(ours, theirs):
-		return nil, errors.New("both sides changed the file's recipients, data key or encryption rules; merge those by hand")
-	}
-	return ours, nil
-}
-
-func sameKeys(a, b *yamlwalk.Decrypted) bool {
-	if !bytes.Equal(a.Key, b.Key) || a.Metadata.ShamirThreshold != b.Metadata.ShamirThreshold {
-		return false
-	}
-	ra, rb := a.Metadata.Rules, b.Metadata.Rules
-	if ra.UnencryptedSuffix != rb.UnencryptedSuffix || ra.EncryptedSuffix != rb.EncryptedSuffix ||
-		ra.UnencryptedRegex != rb.UnencryptedRegex || ra.EncryptedRegex != rb.EncryptedRegex ||
-		ra.UnencryptedCommentRegex != rb.UnencryptedCommentRegex || ra.EncryptedCommentRegex != rb.EncryptedCommentRegex ||
-		ra.MACOnlyEncrypted != rb.MACOnlyEncrypted {
-		return false
-	}
-	return slices.Equal(groupRecipients(a.Metadata.KeyGroups), groupRecipients(b.Metadata.KeyGroups))
-}
-
-// groupRecipients lists each group's sorted recipients, groups separated.
-func groupRecipients(groups []crypt.KeyGroup) []string {
-	var out []string
-	for _, g := range groups {
-		var rs []string
-		for _, k := range g.Age {
-			rs = append(rs, strings.TrimSpace(k.Recipient))
-		}
-		slices.Sort(rs)
-		out = append(out, strings.Join(rs, ","))
-	}
-	return out
 }
 
 func gitCommand() *cli.Command {
@@ -534,7 +475,7 @@ func reportUncovered(c *cli.Context, repo *gitrepo.Repo, cfg *sopsconfig.Config)
 	}
 	if len(missed) > 0 {
 		warnf(c.App.ErrWriter, "%d file(s) covered by .sops.yaml rules do not get the drivers: %s; add them with --pattern",
-			len(missed), listPaths(missed, 5))
+			len(missed), secretfile.ListPaths(missed, 5))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"github.com/sv-secrets/sv/secretfile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -123,22 +124,22 @@ func TestMergeKeys(t *testing.T) {
 	ours := mk(1, "a")
 	rotated := mk(2, "a")
 	added := mk(1, "a", "b")
-	if got, _ := mergeKeys(base, ours, rotated); got != rotated {
+	if got, _ := secretfile.MergeKeys(base, ours, rotated); got != rotated {
 		t.Error("theirs' rotation not kept")
 	}
-	if got, _ := mergeKeys(base, added, ours); got != added {
+	if got, _ := secretfile.MergeKeys(base, added, ours); got != added {
 		t.Error("ours' recipients not kept")
 	}
-	if got, _ := mergeKeys(base, ours, mk(1, "a")); got != ours {
+	if got, _ := secretfile.MergeKeys(base, ours, mk(1, "a")); got != ours {
 		t.Error("ours not preferred when nothing changed")
 	}
-	if _, err := mergeKeys(base, added, rotated); err == nil {
+	if _, err := secretfile.MergeKeys(base, added, rotated); err == nil {
 		t.Error("both sides changing keys is not a conflict")
 	}
-	if got, _ := mergeKeys(base, mk(1, "b", "a"), ours); got == nil || !sameKeys(got, mk(1, "a", "b")) {
+	if got, _ := secretfile.MergeKeys(base, mk(1, "b", "a"), ours); got == nil || !secretfile.SameKeys(got, mk(1, "a", "b")) {
 		t.Error("recipient order should not matter")
 	}
-	if got, _ := mergeKeys(nil, nil, ours); got != ours {
+	if got, _ := secretfile.MergeKeys(nil, nil, ours); got != ours {
 		t.Error("a plaintext ours should take theirs' keys")
 	}
 }
@@ -264,7 +265,7 @@ func TestMergeEncrypted(t *testing.T) {
 
 	// A conflict names the path and carries no value.
 	_, err = mergeEncrypted("f.yaml", base, reenc(base, "a: left-secret\nb: two\n"), reenc(base, "a: right-secret\nb: two\n"), time.Now())
-	var mc *mergeConflict
+	var mc *secretfile.ConflictError
 	if !errors.As(err, &mc) || err.Error() != "f.yaml: conflicting changes to a" {
 		t.Errorf("got %v", err)
 	}

@@ -12,9 +12,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/helmplugin"
 	"github.com/sv-secrets/sv/internal/child"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
@@ -406,13 +406,13 @@ func helmDecryptCmd(c *cli.Context, s helmplugin.Settings, args []string) error 
 			return err
 		}
 		if !helmplugin.LooksEncrypted(src) {
-			return fileError(helmplugin.RedactURL(file), yamlwalk.ErrNotEncrypted)
+			return secretfile.WithFile(helmplugin.RedactURL(file), yamlwalk.ErrNotEncrypted)
 		}
 		if text, err = d.Decrypt(helmplugin.RedactURL(file), src, ""); err != nil {
 			return err
 		}
 	} else {
-		dec, err := decryptPath(file, s.Backend.IgnoreMAC)
+		dec, err := secretfile.DecryptFile(file, secretfile.DecryptOptions{IgnoreMAC: s.Backend.IgnoreMAC, Keys: newKeys()})
 		if err != nil {
 			return err
 		}
@@ -472,7 +472,7 @@ func helmEncrypt(c *cli.Context, args []string) error {
 // same format, recipients, selection and comment rules) but prints the
 // result instead of replacing the file.
 func encryptToWriter(c *cli.Context, file string) error {
-	_, res, _, err := encryptInput(c, file, lazyKeys{load: loadKeyring})
+	res, err := encryptInput(c, file, newKeys())
 	if err != nil {
 		return err
 	}
@@ -523,25 +523,11 @@ func helmDownloader(c *cli.Context, s helmplugin.Settings, args []string) error 
 // secrets+age-import:// stands in for SOPS_AGE_KEY_FILE, as in helm-secrets.
 func helmDecrypt(name string, src []byte, keyFile string, ignoreMAC bool) (*yamlwalk.Decrypted, error) {
 	if keyFile == "" {
-		return decryptBytes(name, src, ignoreMAC)
+		return secretfile.Decrypt(name, src, secretfile.DecryptOptions{IgnoreMAC: ignoreMAC, Keys: newKeys()})
 	}
 	env := keyEnv()
-	get := env.Getenv
-	env.Getenv = func(k string) string {
-		if k == "SOPS_AGE_KEY_FILE" {
-			return keyFile
-		}
-		return get(k)
-	}
-	kr, err := crypt.LoadKeyring(env)
-	if err != nil {
-		return nil, fileError(name, err)
-	}
-	dec, err := decryptFile(name, src, kr, ignoreMAC, formatAuto)
-	if err != nil {
-		return nil, fileError(name, err)
-	}
-	return dec, nil
+	env.KeyFile = keyFile
+	return secretfile.Decrypt(name, src, secretfile.DecryptOptions{IgnoreMAC: ignoreMAC, Keys: secretfile.NewKeys(env)})
 }
 
 // oneLine keeps err's exit code but drops its hints: Helm shows a
@@ -580,7 +566,7 @@ func unwrapExecError(err error) error {
 	if errors.As(err, &ee) {
 		return ee.Err
 	}
-	return unwrapPathError(err)
+	return secretfile.PathCause(err)
 }
 
 // helmBinary is the helm to run: explicit, else $HELM_SECRETS_HELM_PATH

@@ -45,45 +45,6 @@ func collectFiles(paths []string) ([]keyFile, error) {
 	return out, nil
 }
 
-// loadConfig finds and loads .sops.yaml (nil if there is none).
-func loadSopsConfig(c *cli.Context) (*sopsconfig.Config, error) {
-	p, err := sopsconfig.Find(".", c.String("config"))
-	if err != nil {
-		if errors.Is(err, sopsconfig.ErrNotFound) {
-			return nil, nil
-		}
-		return nil, err
-	}
-	return sopsconfig.Load(p)
-}
-
-// ruleRecipients parses the recipients a rule names, group by group.
-func ruleRecipients(cfg *sopsconfig.Config, rule *sopsconfig.Rule) ([][]crypt.Recipient, error) {
-	if rule.OtherKeys {
-		return nil, fmt.Errorf("%s in %s also names pgp, kms or vault keys, which sv does not handle: use sops updatekeys for such files", rule, cfg.Path)
-	}
-	if len(rule.Recipients()) == 0 {
-		return nil, fmt.Errorf("%s in %s names no age recipients", rule, cfg.Path)
-	}
-	var (
-		groups [][]crypt.Recipient
-		all    []crypt.Recipient
-	)
-	ui := keyEnv().PluginUI
-	for _, g := range rule.KeyGroups {
-		rs, err := crypt.ParseRecipients(g, ui)
-		if err != nil {
-			return nil, fmt.Errorf("%s in %s: %w", rule, cfg.Path, err)
-		}
-		groups = append(groups, rs)
-		all = append(all, rs...)
-	}
-	if err := crypt.CheckMix(all); err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", rule, cfg.Path, err)
-	}
-	return groups, nil
-}
-
 func flattenRecipients(groups [][]string) []string {
 	var out []string
 	for _, g := range groups {
@@ -118,11 +79,11 @@ type treeFile struct {
 // readTreeFile reads a file of the tree: an unencrypted file found in a
 // directory is not counted; one named explicitly is an error.
 func readTreeFile(f keyFile) treeFile {
-	src, err := readInput(f.path)
+	src, err := secretfile.Read(f.path)
 	if err != nil {
 		return treeFile{counted: true, err: err}
 	}
-	if !encryptedFile(f.path, src) {
+	if !secretfile.IsEncrypted(f.path, src) {
 		if f.explicit {
 			return treeFile{counted: true, err: yamlwalk.ErrNotEncrypted}
 		}
@@ -151,8 +112,8 @@ func (p *fileProblems) add(file string, err error) {
 		p.noKey = nk
 	}
 	msg := err.Error()
-	if fe, ok := err.(*fileErr); ok && fe.file == file {
-		msg = fe.err.Error()
+	if fe, ok := err.(*secretfile.FileError); ok && fe.File == file {
+		msg = fe.Err.Error()
 	}
 	p.lines = append(p.lines, file+": "+strings.TrimSuffix(msg, "."))
 }
@@ -163,16 +124,16 @@ func (p *fileProblems) err() error {
 	}
 	if p.total == 1 {
 		// One file: its own error, with its own hints and exit code.
-		if _, ok := p.errs[0].(*fileErr); ok {
+		if _, ok := p.errs[0].(*secretfile.FileError); ok {
 			return p.errs[0]
 		}
-		return fileError(p.failed[0], p.errs[0])
+		return secretfile.WithFile(p.failed[0], p.errs[0])
 	}
 	hints := append([]string{}, p.lines...)
 	if p.noKey != nil {
 		hints = append(hints, "looked for identities in: "+strings.Join(p.noKey.Places, ", "))
 	}
-	err := withHint(fmt.Errorf("could not %s %d of %d file(s): %s", p.verb, len(p.failed), p.total, listPaths(p.failed, 5)), hints...)
+	err := withHint(fmt.Errorf("could not %s %d of %d file(s): %s", p.verb, len(p.failed), p.total, secretfile.ListPaths(p.failed, 5)), hints...)
 	if code := sameExitCode(p.errs); code != exitFailure {
 		// Every file failed the same way (no key: 128, MAC: 51): say so.
 		return &exitError{code: code, err: err}
@@ -235,7 +196,7 @@ func updatekeysAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadSopsConfig(c)
+	cfg, err := secretfile.LoadConfig(c.String("config"), false)
 	if err != nil {
 		return err
 	}
@@ -309,7 +270,7 @@ func updatekeysAction(c *cli.Context) error {
 		}
 		// Applied in parallel (data keys opened and wrapped one at a time),
 		// reported in order.
-		keys := serialKeys{kr}
+		keys := secretfile.SerialKeys{Keyring: kr}
 		parallel.Ordered(len(plans), 0, func(i int) error {
 			return applyKeys(plans[i], keys)
 		}, func(i int, err error) {
@@ -346,7 +307,7 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 	if err != nil {
 		return nil, err
 	}
-	target, err := ruleRecipients(cfg, rule)
+	target, err := secretfile.RuleRecipients(cfg, rule, newKeys())
 	if err != nil {
 		return nil, err
 	}
@@ -363,14 +324,18 @@ func planKeys(cfg *sopsconfig.Config, file string, src []byte) (*keyPlan, error)
 // applyKeys opens the file's data key and writes it back wrapped for the
 // plan's recipients, values untouched.
 func applyKeys(p *keyPlan, keys yamlwalk.KeySource) error {
-	if f := formatOf(p.file, p.src, formatAuto); f != formatYAML {
-		return applyKeysOther(p, keys, f)
+	if f := secretfile.FormatOf(p.file, p.src, secretfile.FormatAuto); f != secretfile.FormatYAML {
+		out, err := secretfile.ReplaceKeys(f, p.src, p.meta, p.target, p.thresh, keys)
+		if err != nil {
+			return err
+		}
+		return replaceFile(p.file, p.src, out)
 	}
 	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: keys})
 	if err != nil {
 		return err
 	}
-	groups, err := wrapKeyGroups(dec.Key, p.target, p.thresh)
+	groups, err := secretfile.WrapKeyGroups(dec.Key, p.target, p.thresh)
 	if err != nil {
 		return err
 	}
@@ -493,7 +458,7 @@ func rotateAction(c *cli.Context) error {
 		msgs    bytes.Buffer
 		removed map[string]bool
 	}
-	keys := serialKeys{kr}
+	keys := secretfile.SerialKeys{Keyring: kr}
 	parallel.Ordered(len(files), 0, func(i int) *rotation {
 		r := &rotation{read: readTreeFile(files[i]), removed: map[string]bool{}}
 		if r.read.counted && r.read.err == nil {
@@ -530,7 +495,7 @@ func rotateAction(c *cli.Context) error {
 // rotateFile rotates one file, writing its warnings to w and marking in
 // removed the --rm-age recipients it had.
 func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, add, rm []string, removed map[string]bool) (*yamlwalk.Result, error) {
-	dec, err := decryptFile(file, src, keys, false, formatAuto)
+	dec, err := secretfile.DecryptAs(file, src, secretfile.FormatAuto, yamlwalk.DecryptOptions{Keys: keys, IgnoreMAC: false})
 	if err != nil {
 		return nil, err
 	}
@@ -584,8 +549,8 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 	if len(parsed) > 1 {
 		thresh = meta.ShamirThreshold
 	}
-	if f := formatOf(file, src, formatAuto); f != formatYAML {
-		res, err := reencryptOther(f, src, dec, parsed, thresh)
+	if f := secretfile.FormatOf(file, src, secretfile.FormatAuto); f != secretfile.FormatYAML {
+		res, err := secretfile.Rotate(f, src, dec, parsed, thresh)
 		if err != nil {
 			return nil, err
 		}
@@ -603,18 +568,18 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 	if err != nil {
 		return nil, err
 	}
-	wrapped, err := wrapKeyGroups(key, parsed, thresh)
+	wrapped, err := secretfile.WrapKeyGroups(key, parsed, thresh)
 	if err != nil {
 		return nil, err
 	}
 	fresh := dec.WithKey(key, &yamlwalk.Metadata{
 		KeyGroups: wrapped, Grouped: len(wrapped) > 1, ShamirThreshold: thresh, Rules: meta.Rules, Version: yamlwalk.FormatVersion,
 	})
-	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: commentsEncrypted(src)})
+	res, err := yamlwalk.Reencrypt(dec.Text, fresh, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: secretfile.CommentsEncrypted(src)})
 	if err != nil {
 		return nil, err
 	}
-	back, err := yamlwalk.Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: fixedKey(key)})
+	back, err := yamlwalk.Decrypt(res.Out, yamlwalk.DecryptOptions{Keys: secretfile.FixedKey(key)})
 	if err != nil {
 		return nil, fmt.Errorf("the re-encrypted file does not decrypt; nothing written (please report this): %w", err)
 	}
@@ -636,20 +601,15 @@ func rotateFile(w io.Writer, file string, src []byte, keys yamlwalk.KeySource, a
 // are, for sameValuesAndMAC. Its Metadata.MAC is then a placeholder:
 // nothing may write it back.
 func keysInspect(file string, src []byte) (*yamlwalk.Info, [][2]int, error) {
-	if formatOf(file, src, formatAuto) == formatYAML {
+	if secretfile.FormatOf(file, src, secretfile.FormatAuto) == secretfile.FormatYAML {
 		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
 			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
 			return info, spans, err
 		}
 	}
-	info, err := inspectFile(file, src, yamlwalk.Rules{})
+	info, err := secretfile.Inspect(file, src, yamlwalk.Rules{})
 	return info, nil, err
 }
-
-// fixedKey is a KeySource that knows the data key already.
-type fixedKey []byte
-
-func (k fixedKey) DataKey([]crypt.KeyGroup, int) ([]byte, error) { return k, nil }
 
 func statusCommand() *cli.Command {
 	return &cli.Command{
@@ -709,7 +669,7 @@ func statusAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := loadSopsConfig(c)
+	cfg, err := secretfile.LoadConfig(c.String("config"), false)
 	if err != nil {
 		return err
 	}
@@ -759,7 +719,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 	st := fileStatus{File: f.path, PlaintextValues: []string{}, Recipients: []string{}, RuleRecipients: []string{}, Missing: []string{}, Extra: []string{}}
 	src, err := os.ReadFile(f.path)
 	if err != nil {
-		st.Error = unwrapPathError(err).Error()
+		st.Error = secretfile.PathCause(err).Error()
 		return st, true
 	}
 	var rule *sopsconfig.Rule
@@ -769,7 +729,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 	} else {
 		ruleErr = sopsconfig.ErrNotFound
 	}
-	encrypted := encryptedFile(f.path, src)
+	encrypted := secretfile.IsEncrypted(f.path, src)
 	if !encrypted && !f.explicit && (rule == nil || rule.PathRegex == "") {
 		return st, false
 	}
@@ -782,7 +742,7 @@ func statusOf(cfg *sopsconfig.Config, f keyFile) (fileStatus, bool) {
 			MACOnlyEncrypted: rule.MACOnlyEncrypted,
 		}
 	}
-	info, err := inspectFile(f.path, src, rules)
+	info, err := secretfile.Inspect(f.path, src, rules)
 	if err != nil {
 		st.Error = err.Error()
 		return st, true
@@ -841,7 +801,7 @@ func printStatus(w io.Writer, st fileStatus) {
 	case st.FullyEncrypted:
 		row("encrypted", fmt.Sprintf("yes, %d value(s)", st.EncryptedValues))
 	default:
-		row("encrypted", fmt.Sprintf("NO: %d value(s) in plaintext: %s", len(st.PlaintextValues), listPaths(st.PlaintextValues, 5)))
+		row("encrypted", fmt.Sprintf("NO: %d value(s) in plaintext: %s", len(st.PlaintextValues), secretfile.ListPaths(st.PlaintextValues, 5)))
 	}
 	groups := ""
 	if st.KeyGroups > 1 {

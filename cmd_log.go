@@ -117,7 +117,7 @@ func logAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := optionalConfig(c.String("config"))
+	cfg, err := secretfile.LoadConfig(c.String("config"), false)
 	if err != nil {
 		return err
 	}
@@ -199,19 +199,6 @@ func openHistory() (*audit.History, error) {
 	return h, err
 }
 
-// optionalConfig loads the nearest .sops.yaml, or returns nil if there is
-// none.
-func optionalConfig(explicit string) (*sopsconfig.Config, error) {
-	p, err := sopsconfig.Find(".", explicit)
-	if errors.Is(err, sopsconfig.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sopsconfig.Load(p)
-}
-
 // logOptions decides which files sv log follows.
 func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.Options, error) {
 	root := h.Root()
@@ -224,7 +211,7 @@ func logOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 		if err != nil {
 			return yamlwalk.Rules{}
 		}
-		return ruleSelection(r)
+		return secretfile.Selection(r)
 	}}
 	encryptedNow, err := encryptedFiles(root)
 	if err != nil {
@@ -316,7 +303,7 @@ func encryptedFiles(root string) (map[string]bool, error) {
 	m := map[string]bool{}
 	parallel.Ordered(len(names), 0, func(i int) bool {
 		b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(names[i])))
-		return err == nil && encryptedFile(names[i], b)
+		return err == nil && secretfile.IsEncrypted(names[i], b)
 	}, func(i int, enc bool) {
 		if enc {
 			m[names[i]] = true

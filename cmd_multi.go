@@ -15,6 +15,7 @@ import (
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/parallel"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/yamlwalk"
 	"github.com/urfave/cli/v2"
 )
@@ -32,17 +33,17 @@ type decrypted struct {
 // decryptFiles reads and decrypts files in parallel with one keyring,
 // calling emit for each in the order given. A file's failure is its own.
 // Each file is read in its format (as, or by extension: see formatOf).
-func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, as fileFormat, emit func(i int, d decrypted)) {
-	keys := serialKeys{kr}
+func decryptFiles(files []string, kr *crypt.Keyring, ignoreMAC bool, as secretfile.Format, emit func(i int, d decrypted)) {
+	keys := secretfile.SerialKeys{Keyring: kr}
 	parallel.Ordered(len(files), 0, func(i int) decrypted {
-		src, err := readInput(files[i])
+		src, err := secretfile.Read(files[i])
 		if err != nil {
 			// readInput names the file already; as a fileErr it is named once.
-			return decrypted{err: fileError(files[i], errors.New(strings.TrimPrefix(err.Error(), files[i]+": ")))}
+			return decrypted{err: secretfile.WithFile(files[i], errors.New(strings.TrimPrefix(err.Error(), files[i]+": ")))}
 		}
-		dec, err := decryptFile(files[i], src, keys, ignoreMAC, as)
+		dec, err := secretfile.DecryptAs(files[i], src, as, yamlwalk.DecryptOptions{Keys: keys, IgnoreMAC: ignoreMAC})
 		if err != nil {
-			return decrypted{src: src, err: fileError(files[i], err)}
+			return decrypted{src: src, err: secretfile.WithFile(files[i], err)}
 		}
 		var drift bytes.Buffer
 		warnRecipientDrift(&drift, files[i], dec.Metadata)
@@ -98,7 +99,7 @@ func decryptManyAction(c *cli.Context) error {
 	}
 	if targets != nil {
 		if err := os.MkdirAll(out, 0o700); err != nil {
-			return fmt.Errorf("%s: %w", out, unwrapPathError(err))
+			return fmt.Errorf("%s: %w", out, secretfile.PathCause(err))
 		}
 	}
 	probs := &fileProblems{verb: "decrypt", total: len(files)}
@@ -109,7 +110,7 @@ func decryptManyAction(c *cli.Context) error {
 	decryptFiles(files, kr, c.Bool("ignore-mac"), as, func(i int, d decrypted) {
 		file := files[i]
 		if d.err == nil {
-			d.err = checkOutputType(c, formatOf(file, d.src, as))
+			d.err = checkOutputType(c, secretfile.FormatOf(file, d.src, as))
 		}
 		if d.err != nil {
 			probs.add(file, d.err)
@@ -154,7 +155,7 @@ func decryptManyAction(c *cli.Context) error {
 func writePlaintextTo(file, target string, text []byte) error {
 	if a, err := os.Stat(file); err == nil {
 		if b, err := os.Stat(target); err == nil && os.SameFile(a, b) {
-			return fileError(file, withHint(errors.New("--output would write the plaintext over the encrypted file"), "use --in-place to replace the file with its plaintext, or another directory"))
+			return secretfile.WithFile(file, withHint(errors.New("--output would write the plaintext over the encrypted file"), "use --in-place to replace the file with its plaintext, or another directory"))
 		}
 	}
 	return writeFile(target, text, 0o600, false)
@@ -197,17 +198,17 @@ func filesAndCommand(c *cli.Context) ([]string, []string, error) {
 // name (reported on stderr by name and path, never value). Any file that
 // fails fails the whole call, after every file was tried, so nothing runs
 // with half an environment.
-func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
+func envFromFiles(c *cli.Context, files []string) ([]secretfile.EnvVar, error) {
 	kr, err := loadKeyring()
 	if err != nil {
 		return nil, err
 	}
 	prefix, allowed := c.String("prefix"), c.StringSlice("allow-env")
 	probs := &fileProblems{verb: "read", total: len(files)}
-	var vars []envVar
+	var vars []secretfile.EnvVar
 	from := map[string]int{} // name -> index in vars
 	origin := map[string]string{}
-	decryptFiles(files, kr, false, formatAuto, func(i int, d decrypted) {
+	decryptFiles(files, kr, false, secretfile.FormatAuto, func(i int, d decrypted) {
 		file := files[i]
 		if d.err != nil {
 			probs.add(file, d.err)
@@ -216,23 +217,23 @@ func envFromFiles(c *cli.Context, files []string) ([]envVar, error) {
 		for _, w := range d.dec.Warnings {
 			warnf(c.App.ErrWriter, "%s: %s", file, w)
 		}
-		vs, err := envVarsFor(file, d.src, d.dec.Text, prefix)
+		vs, err := secretfile.EnvVars(file, d.src, d.dec.Text, prefix)
 		if err == nil {
 			err = checkProtected(vs, allowed)
 		}
 		if err != nil {
-			probs.add(file, fileError(file, err))
+			probs.add(file, secretfile.WithFile(file, err))
 			return
 		}
 		for _, v := range vs {
-			if j, ok := from[v.name]; ok {
-				notef(c.App.ErrWriter, "%s: %s (%s) overrides the value from %s (%s)", file, v.name, v.path, origin[v.name], vars[j].path)
+			if j, ok := from[v.Name]; ok {
+				notef(c.App.ErrWriter, "%s: %s (%s) overrides the value from %s (%s)", file, v.Name, v.Path, origin[v.Name], vars[j].Path)
 				vars[j] = v
-				origin[v.name] = file
+				origin[v.Name] = file
 				continue
 			}
-			from[v.name] = len(vars)
-			origin[v.name] = file
+			from[v.Name] = len(vars)
+			origin[v.Name] = file
 			vars = append(vars, v)
 		}
 	})

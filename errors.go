@@ -7,8 +7,10 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/atomicfile"
 	"github.com/sv-secrets/sv/internal/child"
 	"github.com/sv-secrets/sv/internal/safetext"
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -28,10 +30,11 @@ func exitCodeFor(err error) int {
 		mac *yamlwalk.MACError
 		nk  *crypt.NoKeyError
 		ue  *usageError
+		fe  *secretfile.FormatError
 		cs  *child.StartError
 	)
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &fe):
 		return exitUsage
 	case errors.As(err, &cs):
 		return cs.Code() // 127 or 126, as a shell
@@ -58,12 +61,26 @@ func hintsFor(err error) []string {
 		nr  *sopsconfig.ErrNoRule
 		md  *yamlwalk.MetadataError
 		le  *yamlwalk.LimitError
+		fe  *secretfile.FormatError
+		ro  *atomicfile.ReadOnlyError
+		ce  *secretfile.ChangedError
+		lk  *atomicfile.LockedError
 	)
 	switch {
 	case errors.As(err, &ue):
 		if ue.hint != "" {
 			hints = append(hints, ue.hint)
 		}
+	case errors.As(err, &fe):
+		if fe.Hint != "" {
+			hints = append(hints, fe.Hint)
+		}
+	case errors.As(err, &ro):
+		hints = append(hints, fmt.Sprintf("make it writable first (chmod u+w %s), or pass --force, if you mean to change it", ro.Path))
+	case errors.As(err, &ce):
+		hints = append(hints, "nothing was written; run the command again")
+	case errors.As(err, &lk):
+		hints = append(hints, "nothing was written; run the command again when the other process is done")
 	case errors.As(err, &nk):
 		hints = append(hints, "looked for identities in: "+strings.Join(nk.Places, ", "))
 		hints = append(hints, "set SOPS_AGE_KEY_FILE to a file holding one of the file's identities, or SOPS_AGE_KEY to the identity itself")

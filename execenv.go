@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sv-secrets/sv/secretfile"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,11 +54,11 @@ func protectedVariable(name string) bool {
 
 // checkProtected refuses a file value that would set a protected variable,
 // naming the YAML path (never the value).
-func checkProtected(vars []envVar, allowed []string) error {
+func checkProtected(vars []secretfile.EnvVar, allowed []string) error {
 	for _, v := range vars {
-		if protectedVariable(v.name) && !slices.Contains(allowed, v.name) {
-			return withHint(fmt.Errorf("%s would set %s, which a values file may not change", v.path, v.name),
-				"use --prefix, rename the key, or pass --allow-env "+v.name+" if the file is meant to set it")
+		if protectedVariable(v.Name) && !slices.Contains(allowed, v.Name) {
+			return withHint(fmt.Errorf("%s would set %s, which a values file may not change", v.Path, v.Name),
+				"use --prefix, rename the key, or pass --allow-env "+v.Name+" if the file is meant to set it")
 		}
 	}
 	return nil

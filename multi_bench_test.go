@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/sv-secrets/sv/secretfile"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,7 +64,7 @@ func BenchmarkDecryptFiles(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				decryptFiles(files, kr, false, formatAuto, func(i int, d decrypted) {
+				decryptFiles(files, kr, false, secretfile.FormatAuto, func(i int, d decrypted) {
 					if d.err != nil {
 						b.Fatal(d.err)
 					}

@@ -1,82 +1,74 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
+	"os"
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/secretfile"
-	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
+	"github.com/urfave/cli/v2"
 )
 
 // The sops: block is not covered by the MAC: anyone who can push can add a
 // recipient entry. sv trusts recipients that come from .sops.yaml or from
 // the command line, never the file's own list alone.
 
-// fileRule returns the creation rule of the nearest .sops.yaml (or
-// SOPS_CONFIG) that covers file, or nil when none does. Only a broken
-// .sops.yaml is an error.
-func fileRule(file string) (*sopsconfig.Rule, *sopsconfig.Config, error) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return nil, nil, err
+var ruleFlags = []cli.Flag{
+	&cli.StringFlag{Name: "unencrypted-suffix", Usage: "leave values whose key (or an ancestor's) ends with `SUFFIX` in plaintext (default _unencrypted)"},
+	&cli.StringFlag{Name: "encrypted-suffix", Usage: "encrypt only values whose key (or an ancestor's) ends with `SUFFIX`"},
+	&cli.StringFlag{Name: "unencrypted-regex", Usage: "leave values whose key (or an ancestor's) matches `REGEX` in plaintext"},
+	&cli.StringFlag{Name: "encrypted-regex", Usage: "encrypt only values whose key (or an ancestor's) matches `REGEX`"},
+	&cli.StringFlag{Name: "unencrypted-comment-regex", Usage: "leave values after a comment matching `REGEX` in plaintext"},
+	&cli.StringFlag{Name: "encrypted-comment-regex", Usage: "encrypt only values after a comment matching `REGEX`"},
+	&cli.BoolFlag{Name: "mac-only-encrypted", Usage: "compute the MAC over encrypted values only, so plaintext values can be edited freely"},
+}
+
+// ruleOptions turns --age, --config, SOPS_AGE_RECIPIENTS and the
+// selection flags (ruleFlags) into secretfile.ResolveRule's options: a
+// selection flag replaces the rule's selection entirely.
+func ruleOptions(c *cli.Context, keys *secretfile.Keys) secretfile.RuleOptions {
+	o := secretfile.RuleOptions{Recipients: c.StringSlice("age"), EnvRecipients: os.Getenv("SOPS_AGE_RECIPIENTS"),
+		Config: c.String("config"), Keys: keys}
+	for _, n := range []string{"unencrypted-suffix", "encrypted-suffix", "unencrypted-regex", "encrypted-regex", "unencrypted-comment-regex", "encrypted-comment-regex"} {
+		if c.IsSet(n) {
+			o.Selection = &yamlwalk.Rules{
+				UnencryptedSuffix: c.String("unencrypted-suffix"), EncryptedSuffix: c.String("encrypted-suffix"),
+				UnencryptedRegex: c.String("unencrypted-regex"), EncryptedRegex: c.String("encrypted-regex"),
+				UnencryptedCommentRegex: c.String("unencrypted-comment-regex"), EncryptedCommentRegex: c.String("encrypted-comment-regex"),
+			}
+		}
 	}
-	p, err := sopsconfig.Find(filepath.Dir(abs), "")
-	if errors.Is(err, sopsconfig.ErrNotFound) {
-		return nil, nil, nil
+	if c.IsSet("mac-only-encrypted") {
+		mac := c.Bool("mac-only-encrypted")
+		o.MACOnlyEncrypted = &mac
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := sopsconfig.Load(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	rule, err := cfg.Match(abs)
-	if err != nil || len(rule.Recipients()) == 0 {
-		return nil, cfg, nil
-	}
-	return rule, cfg, nil
+	return o
 }
 
 // trustedRecipients filters a file's key groups for a command that hands
-// out a data key (rotate): with a .sops.yaml rule covering the file, only
-// the rule's recipients and those given on the command line (add) stay;
-// the others are dropped, and each dropped one is named on w. Without a
-// rule nothing can be checked: the file's recipients are kept and w says
-// so. The kept recipients are listed either way.
+// out a data key (rotate; see secretfile.TrustedRecipients), naming each
+// dropped recipient on w, or saying on w that no rule covers the file and
+// nothing could be checked.
 func trustedRecipients(w io.Writer, file string, groups [][]string, add []string) ([][]string, error) {
-	rule, _, err := fileRule(file)
-	if err != nil {
+	t, err := secretfile.TrustedRecipients(file, groups, add)
+	if t == nil {
 		return nil, err
 	}
-	if rule == nil {
+	if t.Rule == nil {
 		warnf(w, "%s: no .sops.yaml rule covers it, so its recipients cannot be checked: the new data key goes to the recipients the file lists (anyone can add one to the sops block)", file)
-		return groups, nil
+		return t.Groups, nil
 	}
-	ok := map[string]bool{}
-	for _, r := range append(rule.Recipients(), add...) {
-		ok[secretfile.NormRecipient(r)] = true
+	for _, r := range t.Dropped {
+		warnf(w, "%s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)", file, crypt.ShortRecipient(r), t.Rule)
 	}
-	out := make([][]string, len(groups))
-	for i, g := range groups {
-		for _, r := range g {
-			if ok[secretfile.NormRecipient(r)] {
-				out[i] = append(out[i], r)
-				continue
-			}
-			warnf(w, "%s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)", file, crypt.ShortRecipient(r), rule)
-		}
-		if len(g) > 0 && len(out[i]) == 0 {
-			return nil, withHint(fmt.Errorf("no recipient of the file is named by %s or --add-age; nothing written", rule), "add the recipients to .sops.yaml (then 'sv updatekeys') or pass them with --add-age")
-		}
+	if err != nil {
+		return nil, withHint(err, "add the recipients to .sops.yaml (then 'sv updatekeys') or pass them with --add-age")
 	}
-	return out, nil
+	return t.Groups, nil
 }
 
 // listRecipients names who gets a data key.
@@ -96,8 +88,8 @@ func listRecipients(w io.Writer, file string, groups [][]string) {
 // the .sops.yaml rule that covers it (after a team change, or an entry
 // added to the sops block by hand).
 func warnRecipientDrift(w io.Writer, file string, m *yamlwalk.Metadata) {
-	rule, _, err := fileRule(file)
-	if err != nil || rule == nil || m == nil {
+	rule, d, err := secretfile.Drift(file, m)
+	if err != nil || rule == nil || d.Match() {
 		return
 	}
 	if msg := recipientDiff(rule, m); msg != "" {

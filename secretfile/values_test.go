@@ -1,4 +1,4 @@
-package main
+package secretfile
 
 import (
 	"strings"
@@ -20,13 +20,13 @@ alias: *base
 empty: ""
 nothing:
 `
-	vars, err := envVars([]byte(src), "")
+	vars, err := EnvVarsYAML([]byte(src), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, v := range vars {
-		got = append(got, v.name+"="+v.value)
+		got = append(got, v.Name+"="+v.Value)
 	}
 	want := []string{
 		"BASE_HOST=db.internal", "BASE_PORT=5432",
@@ -50,7 +50,7 @@ func TestEnvVarsErrors(t *testing.T) {
 		"a: [unclosed\n":      `invalid YAML`,
 		"x:\n  - &m {a: 1}\n": ``,
 	} {
-		_, err := envVars([]byte(src), "")
+		_, err := EnvVarsYAML([]byte(src), "")
 		if want == "" {
 			if err != nil {
 				t.Errorf("%q: %v", src, err)
@@ -79,7 +79,7 @@ func TestExtractValue(t *testing.T) {
 		"a.b.c":      "error: a.b.c: not found",
 		"a..b":       "error: invalid value path",
 	} {
-		got, err := extractValue(src, path)
+		got, err := ExtractYAML(src, path)
 		if strings.HasPrefix(want, "error: ") {
 			if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(want, "error: ")) {
 				t.Errorf("%s: got %q, %v; want %s", path, got, err, want)
