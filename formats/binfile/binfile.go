@@ -13,6 +13,7 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/sopsfile"
@@ -249,4 +250,53 @@ func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
 		return nil, err
 	}
 	return Render(sopsfile.Object{{Key: dataKey, Value: data}, {Key: "sops", Value: tree}})
+}
+
+// Tree is a binary file's contents for conversion to another format, as
+// sops converts it: a mapping whose one key "data" holds the contents,
+// which must be UTF-8 text (no other format can hold other bytes).
+func Tree(content []byte) (any, error) {
+	if !utf8.Valid(content) {
+		return nil, &sopsfile.ConvertError{Path: dataKey, Msg: "the file is not UTF-8 text: only binary output can hold it"}
+	}
+	return sopsfile.Object{{Key: dataKey, Value: string(content)}}, nil
+}
+
+// FromTree is the contents of a binary file converted from another
+// format: the string value of its top-level "data" key, as sops writes
+// it. Other keys would be lost, so they are an error (sops drops them).
+func FromTree(v any) ([]byte, error) {
+	o, _ := v.(sopsfile.Object)
+	var data any
+	found := false
+	for _, m := range o {
+		if m.Key != dataKey {
+			return nil, &sopsfile.ConvertError{Path: sopsfile.PathString{m.Key}.String(), Msg: `binary output holds only the top-level "data" value; this one would be lost`}
+		}
+		data, found = m.Value, true
+	}
+	s, ok := data.(string)
+	if !found || !ok {
+		return nil, &sopsfile.ConvertError{Path: dataKey, Msg: `binary output is the string value of a top-level "data" key, and there is none`}
+	}
+	return []byte(s), nil
+}
+
+// Values is a binary file's contents as one value for a value-level
+// merge: the merge is clean when only one side changed the file (or both
+// alike), a conflict otherwise.
+func Values(content []byte) (*sopsfile.Doc, error) {
+	return &sopsfile.Doc{Text: content, Values: []sopsfile.Value{{Path: dataKey, Start: 0, End: len(content)}}}, nil
+}
+
+// ErrPath is a path that is not a binary file's one value.
+var ErrPath = errors.New(`a binary file has one value, its contents: the path is ["data"] (or data)`)
+
+// SetValue is sv set on a binary file: path must be data (the only value,
+// as in sops); the new contents are value.
+func SetValue(path []string, value string) ([]byte, error) {
+	if len(path) != 1 || path[0] != dataKey {
+		return nil, ErrPath
+	}
+	return []byte(value), nil
 }

@@ -184,3 +184,56 @@ func DeleteValue(text []byte, key string) ([]byte, error) {
 	}
 	return applyEdits(text, []edit{{e.start, e.next, ""}}), nil
 }
+
+// Tree reads a plaintext dotenv file for conversion to another format: its
+// variables as Vars reads them (a later line for a name wins, in the
+// first one's place), all strings. Comments are not converted.
+func Tree(text []byte) (any, error) {
+	vs, err := Vars(text)
+	if err != nil {
+		return nil, err
+	}
+	o := sopsfile.Object{}
+	at := map[string]int{}
+	for _, v := range vs {
+		if i, ok := at[v.Name]; ok {
+			o[i].Value = v.Value
+			continue
+		}
+		at[v.Name] = len(o)
+		o = append(o, sopsfile.Member{Key: v.Name, Value: v.Value})
+	}
+	return o, nil
+}
+
+// FromTree writes a tree as a dotenv file: one NAME=value line per
+// top-level key, each value as SetValue writes it (double-quoted when it
+// holds more than letters, digits and _-.,:/@+=%^~), numbers and booleans
+// as JSON spells them, null as empty. Nested values do not fit; names must
+// be names a dotenv file can hold. The output is read back and compared.
+func FromTree(v any) ([]byte, error) {
+	o, ok := v.(sopsfile.Object)
+	if !ok {
+		return nil, &sopsfile.ConvertError{Msg: "a dotenv file is a list of NAME=value lines: the top level must be a mapping"}
+	}
+	var b strings.Builder
+	for _, m := range o {
+		p := sopsfile.PathString{m.Key}
+		s, err := sopsfile.ScalarText(m.Value, p, "a dotenv")
+		if err != nil {
+			return nil, err
+		}
+		if !validName(m.Key) {
+			return nil, &sopsfile.ConvertError{Path: p.String(), Msg: "not a name a dotenv file can hold"}
+		}
+		b.WriteString(m.Key + "=" + setText(s) + "\n")
+	}
+	return sopsfile.CheckBack([]byte(b.String()), sopsfile.Stringify(o), Tree, "dotenv")
+}
+
+// validName reports whether a dotenv line can start with name: no
+// blanks, quotes, "=", "#" or line breaks, not "export", and not sops's
+// metadata prefix.
+func validName(name string) bool {
+	return name != "" && !strings.ContainsAny(name, "=#\"'` \t\r\n") && name != "export" && !strings.HasPrefix(name, sopsPrefix)
+}

@@ -437,3 +437,100 @@ func ReplaceMetadata(b []byte, m *yamlwalk.Metadata) ([]byte, error) {
 	}
 	return emit(append(secs, ms))
 }
+
+// Tree reads a plaintext INI file for conversion to another format: a
+// mapping of sections, each a mapping of its keys' values (strings), as
+// sops's INI store reads them. Keys before any section and a [DEFAULT]
+// section are one "DEFAULT" section, left out when empty (sops writes the
+// implicit empty one, and a named one a second time); a section that
+// appears twice is an error. Comments are not converted.
+func Tree(text []byte) (any, error) {
+	secs, meta, err := read(text)
+	if err != nil {
+		return nil, err
+	}
+	if meta != nil {
+		return nil, errors.New("the file has a sops section: decrypt it before converting it")
+	}
+	o := sopsfile.Object{}
+	at := map[string]int{}
+	for _, s := range secs {
+		var keys sopsfile.Object
+		for _, it := range s.items {
+			if !it.comment {
+				keys = append(keys, sopsfile.Member{Key: it.key, Value: it.value})
+			}
+		}
+		i, seen := at[s.name]
+		switch {
+		case seen && s.name == ini.DefaultSection:
+			o[i].Value = append(o[i].Value.(sopsfile.Object), keys...)
+			continue
+		case seen:
+			return nil, &sopsfile.ConvertError{Path: s.name, Msg: "the section appears twice"}
+		case s.name == ini.DefaultSection && len(keys) == 0:
+			continue
+		}
+		if keys == nil {
+			keys = sopsfile.Object{}
+		}
+		at[s.name] = len(o)
+		o = append(o, sopsfile.Member{Key: s.name, Value: keys})
+	}
+	return o, nil
+}
+
+// FromTree writes a tree as an INI file in sops's layout: each top-level
+// key a section, each of its keys a value (numbers and booleans as JSON
+// spells them, null as empty). A top-level scalar or anything nested
+// deeper does not fit (as in sops). The output is read back and compared.
+func FromTree(v any) ([]byte, error) {
+	o, ok := v.(sopsfile.Object)
+	if !ok {
+		return nil, &sopsfile.ConvertError{Msg: "an INI file is a list of sections: the top level must be a mapping"}
+	}
+	var secs []section
+	var want sopsfile.Object
+	for _, m := range o {
+		p := sopsfile.PathString{m.Key}
+		keys, ok := m.Value.(sopsfile.Object)
+		if !ok {
+			return nil, &sopsfile.ConvertError{Path: p.String(), Msg: "an INI file holds values in sections: a top-level value must be a mapping (a section)"}
+		}
+		if m.Key == "sops" {
+			return nil, &sopsfile.ConvertError{Path: p.String(), Msg: "the section name is reserved for sops metadata"}
+		}
+		if m.Key == ini.DefaultSection && len(keys) == 0 {
+			continue
+		}
+		sec := section{name: m.Key}
+		wk := sopsfile.Object{}
+		for _, k := range keys {
+			s, err := sopsfile.ScalarText(k.Value, p.Key(k.Key), "an INI")
+			if err != nil {
+				return nil, err
+			}
+			sec.items = append(sec.items, item{key: k.Key, value: s})
+			wk = append(wk, sopsfile.Member{Key: k.Key, Value: s})
+		}
+		secs = append(secs, sec)
+		want = append(want, sopsfile.Member{Key: m.Key, Value: wk})
+	}
+	if want == nil {
+		want = sopsfile.Object{}
+	}
+	out, err := emit(secs)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := sopsfile.CheckBack(out, want, Tree, "INI"); err != nil {
+		// The library does not read back everything it writes (keys
+		// with comment characters, some quotes): say where, not "report".
+		var ce *sopsfile.ConvertError
+		if errors.As(err, &ce) && ce.Path != "" {
+			return nil, &sopsfile.ConvertError{Path: ce.Path, Msg: "the INI library cannot write this key or value so that it reads back the same"}
+		}
+		return nil, errors.New("the INI library cannot write these values so that they read back the same")
+	}
+	return out, nil
+}
