@@ -232,7 +232,7 @@ func cmdCheckout(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	root := ts.Getenv("REPO")
 	dst := ts.MkAbs(args[0])
-	for _, f := range []string{"plugin.yaml", "scripts/sv.sh", "plugins/secrets/plugin.yaml", "plugins/secrets-getter/plugin.yaml"} {
+	for _, f := range []string{"plugin.yaml", "scripts/sv.sh", "scripts/install.sh", "scripts/install.ps1", "plugins/secrets/plugin.yaml", "plugins/secrets-getter/plugin.yaml"} {
 		src := filepath.Join(root, filepath.FromSlash(f))
 		fi, err := os.Stat(src)
 		ts.Check(err)

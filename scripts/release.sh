@@ -67,13 +67,17 @@ targz() {
 
 # Plugin manifest from the repository's manifest $1, with the launcher
 # replaced by the binary $2 (bin/sv or bin/sv.exe) and the version stamped.
+# The root plugin.yaml's install hooks (which fetch or build bin/sv for a
+# git install) and its comments are dropped: a package carries its binary.
 manifest() {
 	local src=$1 bin=$2 text
-	text=$(sed -e "s#\${HELM_PLUGIN_DIR}/scripts/sv.sh#\${HELM_PLUGIN_DIR}/$bin#g" \
-		-e "s#\$HELM_PLUGIN_DIR/scripts/sv.sh#\$HELM_PLUGIN_DIR/$bin#g" \
-		-e "s#scripts/sv.sh#$bin#g" \
-		-e "s#^version: .*#version: \"$plugin_version\"#" "$src")
-	if ! grep -q "$bin" <<<"$text" || grep -q 'sv\.sh' <<<"$text"; then
+	text=$(awk '/^#/ { next } /^[^ -]/ { skip = ($0 ~ /^platformHooks:/) } !skip' "$src" |
+		sed -e "s#\${HELM_PLUGIN_DIR}/scripts/sv.sh#\${HELM_PLUGIN_DIR}/$bin#g" \
+			-e "s#\$HELM_PLUGIN_DIR/scripts/sv.sh#\$HELM_PLUGIN_DIR/$bin#g" \
+			-e "s#scripts/sv.sh#$bin#g" \
+			-e "s#command: bin/sv helm downloader#command: $bin helm downloader#" \
+			-e "s#^version: .*#version: \"$plugin_version\"#")
+	if ! grep -q "$bin" <<<"$text" || grep -q 'sv\.sh\|install\.sh\|install\.ps1' <<<"$text"; then
 		echo "release.sh: cannot point $src at $bin" >&2
 		exit 1
 	fi

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,9 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sv-secrets/sv/internal/tooltest"
 	"github.com/sv-secrets/sv/internal/version"
@@ -30,6 +33,7 @@ import (
 // the release key: the secrets package alone, whose install hook adds the
 // secrets-getter plugin, and both packages by hand), with `go` not on PATH;
 // then `helm secrets --help` and a secrets:// render work.
+// TestGitInstall shares the build (buildRelease).
 func TestRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a release and two Helm binaries")
@@ -46,33 +50,11 @@ func TestRelease(t *testing.T) {
 	helm3 := tooltest.Tool(t, "tools/helm3/go.mod", "helm")
 	helm4 := tooltest.Tool(t, "tools/helm4/go.mod", "helm")
 
+	rel := buildRelease(t)
 	tmp := t.TempDir()
-	dist := filepath.Join(tmp, "dist")
+	dist, signed := rel.dist, rel.signed
 	goos, goarch := runtime.GOOS, runtime.GOARCH
 	v := version.Version
-
-	// The release build, signed with a throwaway key if gpg is there.
-	env := append(os.Environ(), "SV_RELEASE_TARGETS="+goos+"/"+goarch)
-	signed := false
-	if gpg, err := exec.LookPath("gpg"); err == nil {
-		gnupg := filepath.Join(tmp, "gnupg")
-		if err := os.Mkdir(gnupg, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		gen := exec.Command(gpg, "--batch", "--passphrase", "", "--quick-gen-key", "sv release test <release-test@sv.invalid>", "ed25519", "sign", "never")
-		gen.Env = append(os.Environ(), "GNUPGHOME="+gnupg)
-		if out, err := gen.CombinedOutput(); err != nil {
-			t.Logf("gpg cannot make a key, building unsigned: %v\n%s", err, out)
-		} else {
-			env = append(env, "GNUPGHOME="+gnupg, "SV_GPG_KEY=release-test@sv.invalid")
-			signed = true
-		}
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", "release.sh"), dist)
-	cmd.Env = env
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("scripts/release.sh: %v\n%s", err, out)
-	}
 
 	archive := "sv_" + v + "_" + goos + "_" + goarch + ".tar.gz"
 	pkgs := map[string]string{
@@ -115,14 +97,12 @@ func TestRelease(t *testing.T) {
 	}
 
 	// The archive's sv reports the version, with the plugin version.
-	unpacked := filepath.Join(tmp, "unpacked")
-	untar(t, filepath.Join(dist, archive), unpacked)
 	for _, f := range []string{"sv", "LICENSE", "README.md", "CHANGELOG.md"} {
-		if _, err := os.Stat(filepath.Join(unpacked, f)); err != nil {
+		if _, err := os.Stat(filepath.Join(rel.unpacked, f)); err != nil {
 			t.Errorf("archive lacks %s", f)
 		}
 	}
-	sv := filepath.Join(unpacked, "sv")
+	sv := rel.sv
 	out, err := exec.Command(sv, "--version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "sv "+v+" ") || !strings.Contains(string(out), version.Plugin()) {
 		t.Fatalf("sv --version: %v\n%s", err, out)
@@ -134,24 +114,8 @@ func TestRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An encrypted values file for the render, made by the released sv.
-	work := filepath.Join(tmp, "work")
-	if err := os.Mkdir(work, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(root, "testdata", "keys", "alice.agekey")
-	plain := "database:\n  password: pw-Rel3ase-s3cr3t # the secret\n"
-	if err := os.WriteFile(filepath.Join(work, "values.prod.yaml"), []byte(plain), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	enc := exec.Command(sv, "encrypt", "--age", recipient(t, keyFile), "values.prod.yaml")
-	enc.Dir = work
-	enc.Env = []string{"HOME=" + tmp, "PATH=" + bin}
-	if out, err := enc.CombinedOutput(); err != nil {
-		t.Fatalf("sv encrypt: %v\n%s", err, out)
-	}
-	if b, _ := os.ReadFile(filepath.Join(work, "values.prod.yaml")); strings.Contains(string(b), "pw-Rel3ase") {
-		t.Fatal("values.prod.yaml was not encrypted")
-	}
+	work := rel.work
+	keyFile := rel.keyFile
 	chart := filepath.Join(root, "testdata", "chart")
 
 	// Helm 3 installs plugins from an archive URL (a local .tgz is not
@@ -256,7 +220,7 @@ func TestRelease(t *testing.T) {
 				{"template", "rel", chart, "-f", "secrets://values.prod.yaml"},
 				{"secrets", "template", "rel", chart, "-f", "values.prod.yaml"},
 			} {
-				if out := helm(args...); !strings.Contains(out, "pw-Rel3ase-s3cr3t") {
+				if out := helm(args...); !strings.Contains(out, releaseSecret) {
 					t.Errorf("helm %s does not render the secret:\n%s", strings.Join(args, " "), out)
 				}
 			}
@@ -324,57 +288,166 @@ func sha256File(t *testing.T, file string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func untar(t *testing.T, archive, dir string) {
-	t.Helper()
+// untarFile unpacks a release archive, which holds only regular files at
+// its top level, into dir.
+func untarFile(archive, dir string) error {
 	f, err := os.Open(archive)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer f.Close()
 	gz, err := gzip.NewReader(f)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	tr := tar.NewReader(gz)
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return
+			return nil
 		}
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if h.Typeflag != tar.TypeReg || strings.Contains(h.Name, "/") {
-			t.Fatalf("%s: unexpected entry %s", archive, h.Name)
+			return fmt.Errorf("%s: unexpected entry %s", archive, h.Name)
 		}
 		out, err := os.OpenFile(filepath.Join(dir, h.Name), os.O_CREATE|os.O_WRONLY|os.O_EXCL, os.FileMode(h.Mode)&0o755|0o200)
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		if _, err := io.Copy(out, tr); err != nil {
-			t.Fatal(err)
+			out.Close()
+			return err
 		}
 		if err := out.Close(); err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
 }
 
-// recipient reads the "# public key:" line of a test identity file.
-func recipient(t *testing.T, file string) string {
-	t.Helper()
+// recipientOf reads the "# public key:" line of a test identity file.
+func recipientOf(file string) (string, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		t.Fatal(err)
+		return "", err
 	}
 	for _, l := range strings.Split(string(b), "\n") {
 		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
-			return r
+			return r, nil
 		}
 	}
-	t.Fatalf("%s has no public key line", file)
-	return ""
+	return "", fmt.Errorf("%s has no public key line", file)
+}
+
+// release is what buildRelease made: one host-platform release, shared by
+// the tests of this package so that it is built once.
+type release struct {
+	dist     string // scripts/release.sh's output directory
+	signed   bool   // built with a throwaway gpg key (.prov files, SHA256SUMS.asc)
+	unpacked string // the archive, unpacked
+	sv       string // the released sv binary
+	work     string // directory holding values.prod.yaml, encrypted by sv
+	keyFile  string // the age identity that decrypts it
+}
+
+var (
+	releaseOnce sync.Once
+	releaseDir  string
+	releaseVal  *release
+	releaseErr  string
+)
+
+// buildRelease runs scripts/release.sh for the host platform (the full
+// six-target build is CI's job on tags) into a directory shared by the
+// package's tests, signed with a throwaway gpg key when gpg is installed,
+// unpacks the archive, and encrypts values.prod.yaml with the released sv.
+func buildRelease(t *testing.T) *release {
+	t.Helper()
+	root := tooltest.RepoRoot(t)
+	releaseOnce.Do(func() {
+		start := time.Now()
+		releaseVal, releaseErr = makeRelease(root)
+		t.Logf("release for %s/%s built in %.1fs (shared by this package's tests)", runtime.GOOS, runtime.GOARCH, time.Since(start).Seconds())
+	})
+	if releaseErr != "" {
+		t.Fatal(releaseErr)
+	}
+	return releaseVal
+}
+
+func makeRelease(root string) (*release, string) {
+	tmp, err := os.MkdirTemp("", "sv-releasetest-")
+	if err != nil {
+		return nil, err.Error()
+	}
+	releaseDir = tmp
+	r := &release{dist: filepath.Join(tmp, "dist"), unpacked: filepath.Join(tmp, "unpacked"), work: filepath.Join(tmp, "work"),
+		keyFile: filepath.Join(root, "testdata", "keys", "alice.agekey")}
+	goos, goarch := runtime.GOOS, runtime.GOARCH
+	env := append(os.Environ(), "SV_RELEASE_TARGETS="+goos+"/"+goarch)
+	if gpg, err := exec.LookPath("gpg"); err == nil {
+		gnupg := filepath.Join(tmp, "gnupg")
+		if err := os.Mkdir(gnupg, 0o700); err != nil {
+			return nil, err.Error()
+		}
+		gen := exec.Command(gpg, "--batch", "--passphrase", "", "--quick-gen-key", "sv release test <release-test@sv.invalid>", "ed25519", "sign", "never")
+		gen.Env = append(os.Environ(), "GNUPGHOME="+gnupg)
+		if out, err := gen.CombinedOutput(); err == nil {
+			env = append(env, "GNUPGHOME="+gnupg, "SV_GPG_KEY=release-test@sv.invalid")
+			r.signed = true
+		} else {
+			fmt.Fprintf(os.Stderr, "releasetest: gpg cannot make a key, building unsigned: %v\n%s", err, out)
+		}
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "release.sh"), r.dist)
+	cmd.Env = env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Sprintf("scripts/release.sh: %v\n%s", err, out)
+	}
+	archive := filepath.Join(r.dist, "sv_"+version.Version+"_"+goos+"_"+goarch+".tar.gz")
+	if err := untarFile(archive, r.unpacked); err != nil {
+		return nil, err.Error()
+	}
+	r.sv = filepath.Join(r.unpacked, "sv")
+
+	if err := os.Mkdir(r.work, 0o755); err != nil {
+		return nil, err.Error()
+	}
+	if err := os.WriteFile(filepath.Join(r.work, "values.prod.yaml"), []byte(releaseSecretValues), 0o644); err != nil {
+		return nil, err.Error()
+	}
+	rcpt, err := recipientOf(r.keyFile)
+	if err != nil {
+		return nil, err.Error()
+	}
+	enc := exec.Command(r.sv, "encrypt", "--age", rcpt, "values.prod.yaml")
+	enc.Dir = r.work
+	enc.Env = []string{"HOME=" + tmp, "PATH=" + filepath.Join(tmp, "nobin")}
+	if out, err := enc.CombinedOutput(); err != nil {
+		return nil, fmt.Sprintf("sv encrypt: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(filepath.Join(r.work, "values.prod.yaml")); strings.Contains(string(b), releaseSecret) {
+		return nil, "values.prod.yaml was not encrypted"
+	}
+	return r, ""
+}
+
+// releaseSecret is the value the renders must show (decrypted by the
+// plugin) and that must never be on disk in plaintext after encryption.
+const (
+	releaseSecret       = "pw-Rel3ase-s3cr3t"
+	releaseSecretValues = "database:\n  password: " + releaseSecret + " # the secret\n"
+)
+
+// TestMain removes the shared release directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if releaseDir != "" {
+		os.RemoveAll(releaseDir)
+	}
+	os.Exit(code)
 }
