@@ -115,11 +115,8 @@ func checkAction(c *cli.Context) error {
 	var cfg *sopsconfig.Config
 	fixed := c.String("config") != "" || os.Getenv("SOPS_CONFIG") != ""
 	if fixed {
-		p, err := sopsconfig.Find(".", c.String("config"))
-		if err != nil {
-			return err
-		}
-		if cfg, err = sopsconfig.Load(p); err != nil {
+		var err error
+		if cfg, err = secretfile.LoadConfig(c.String("config"), true); err != nil {
 			return err
 		}
 	}
@@ -315,14 +312,7 @@ func (f *configFinder) find(dir string) (*sopsconfig.Config, error) {
 			}
 		}
 	}
-	p, err := sopsconfig.Find(from, "")
-	if errors.Is(err, sopsconfig.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return sopsconfig.Load(p)
+	return secretfile.ConfigFrom(from)
 }
 
 // textconvNotesRef is where git caches textconv output when

@@ -383,13 +383,12 @@ func gitSetupAction(c *cli.Context) error {
 
 // setupAttributes adds the .gitattributes lines and checks the result.
 func setupAttributes(c *cli.Context, repo *gitrepo.Repo) (int, error) {
-	var cfg *sopsconfig.Config
-	if p, err := sopsconfig.Find(".", c.String("config")); err == nil {
-		if cfg, err = sopsconfig.Load(p); err != nil {
-			return 0, err
-		}
-	} else if !errors.Is(err, sopsconfig.ErrNotFound) || len(c.StringSlice("pattern")) == 0 {
+	cfg, err := secretfile.LoadConfig(c.String("config"), len(c.StringSlice("pattern")) == 0)
+	if errors.Is(err, sopsconfig.ErrNotFound) {
 		return 0, withHint(err, "pass --pattern GLOB for the encrypted files, e.g. --pattern '*.enc.yaml'")
+	}
+	if err != nil {
+		return 0, err
 	}
 	patterns := c.StringSlice("pattern")
 	if len(patterns) == 0 {

@@ -28,6 +28,19 @@ func LoadConfig(explicit string, required bool) (*sopsconfig.Config, error) {
 	return sopsconfig.Load(p)
 }
 
+// ConfigFrom loads the .sops.yaml nearest to dir, going up (or
+// SOPS_CONFIG), or returns nil, nil when there is none.
+func ConfigFrom(dir string) (*sopsconfig.Config, error) {
+	p, err := sopsconfig.Find(dir, "")
+	if errors.Is(err, sopsconfig.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sopsconfig.Load(p)
+}
+
 // RuleFor returns the creation rule of the .sops.yaml nearest to file (or
 // SOPS_CONFIG) that covers it, and that config; the rule is nil when none
 // covers it or it names no age recipients (the config is nil too when
@@ -37,15 +50,8 @@ func RuleFor(file string) (*sopsconfig.Rule, *sopsconfig.Config, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := sopsconfig.Find(filepath.Dir(abs), "")
-	if errors.Is(err, sopsconfig.ErrNotFound) {
-		return nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg, err := sopsconfig.Load(p)
-	if err != nil {
+	cfg, err := ConfigFrom(filepath.Dir(abs))
+	if cfg == nil || err != nil {
 		return nil, nil, err
 	}
 	rule, err := cfg.Match(abs)
