@@ -4,5 +4,26 @@
 //
 // It returns values and typed errors for package main (the CLI) to format.
 // It never prints, prompts or exits, and takes no *cli.Context: commands
-// turn their flags into options and make one call.
+// turn their flags into options and make one call. It reads no flag
+// values from the environment either: SOPS_AGE_RECIPIENTS comes in
+// RuleOptions; only sops's own lookups stay where sops has them
+// (SOPS_CONFIG in sopsconfig.Find, the identity variables in NewKeys).
+//
+// The parts:
+//   - format.go: the formats (Format, FormatOf, ParseFormat), the store
+//     of each, and what differs by format (Inspect, Extract, SetValue …).
+//   - keys.go: Keys, the process's identities loaded once on first use,
+//     with the terminal side (KeyEnv) given by the caller.
+//   - rules.go: recipients and selection in one place (ResolveRule:
+//     flags > SOPS_AGE_RECIPIENTS > the nearest .sops.yaml), LoadConfig,
+//     RuleFor, and the recipient checks (Drift, TrustedRecipients).
+//   - rule.go: CompareRule, the one comparison of a file with its rule.
+//   - open.go: Decrypt (errors name the file: *FileError), Textconv.
+//   - encrypt.go: Encrypt (new or incremental), Reencrypt after an edit,
+//     Rotate and ReplaceKeys for the formats other than YAML.
+//   - merge.go: the merge driver's value-by-value Merge.
+//   - values.go: --extract and exec-env's variables.
+//   - write.go: Read, and Write/Replace/Create (atomic, mode-keeping,
+//     Replace with the changed-on-disk guard, *ChangedError).
+//   - walk.go: Walk, the one way to find the files of a tree.
 package secretfile
