@@ -102,7 +102,7 @@ func encryptInput(c *cli.Context, file string, keys *secretfile.Keys) (*secretfi
 		return nil, err
 	}
 	res, err := secretfile.Encrypt(file, o)
-	if res != nil && res.Plan == nil && c.IsSet("age") {
+	if res != nil && res.RecipientsIgnored {
 		warnf(c.App.ErrWriter, "%s is already encrypted: new values use its existing recipients, --age is ignored (change recipients with 'sv updatekeys')", file)
 	}
 	if err != nil {

@@ -50,7 +50,8 @@ type EncryptResult struct {
 	// there. Paths only.
 	Added []string
 	// RecipientsIgnored: the file was encrypted already, so the
-	// recipients of o.Rule.Recipients were not used.
+	// recipients given in o.Rule.Recipients (non-nil: the flag was
+	// given) were not used.
 	RecipientsIgnored bool
 	// Plan is how a new file was encrypted (nil for an encrypted one).
 	Plan *Plan
@@ -79,7 +80,7 @@ func Encrypt(file string, o EncryptOptions) (*EncryptResult, error) {
 	opt := yamlwalk.EncryptOptions{Keys: o.Keys, IgnoreMAC: o.IgnoreMAC, Now: now, EncryptComments: o.EncryptComments}
 	if r.Format.IsEncrypted(src) {
 		r.Added, _ = ValuePaths(src)
-		r.RecipientsIgnored = len(o.Rule.Recipients) > 0
+		r.RecipientsIgnored = o.Rule.Recipients != nil
 	} else {
 		if r.Plan, err = ResolveRule(file, o.Rule); err != nil {
 			return nil, err
