@@ -153,7 +153,7 @@ Example:
 			&cli.BoolFlag{Name: "ignore-mac", Usage: "do not check the MAC (recovery only; every value's own tag is still checked)"},
 			&cli.StringFlag{Name: "extract", Usage: "print only the value at `PATH`: db.password, hosts[0] or sops's [\"db\"][\"password\"] (a string without a final line break, a mapping or list as YAML; in a JSON file as JSON)"},
 			&cli.StringFlag{Name: "input-type", Usage: "read the file as `TYPE`: yaml, json, dotenv, ini or binary (default: by extension, as sops)"},
-			&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`; sv does not convert, so it must be the input's type"},
+			&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`: yaml, json, dotenv, ini or binary, converting as sops does (default: the input's type)"},
 		},
 		Action: decryptAction,
 	}
@@ -182,7 +182,7 @@ func decryptAction(c *cli.Context) error {
 		return err
 	}
 	format := secretfile.FormatOf(file, src, as)
-	if err := checkOutputType(c, format); err != nil {
+	if _, err := secretfile.ParseFormat(c.String("output-type")); err != nil {
 		return err
 	}
 	dec, err := secretfile.Decrypt(file, src, secretfile.DecryptOptions{As: format, IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()})
@@ -193,7 +193,10 @@ func decryptAction(c *cli.Context) error {
 		warnf(c.App.ErrWriter, "%s: %s", file, w)
 	}
 	warnRecipientDrift(c.App.ErrWriter, file, dec.Metadata)
-	text := dec.Text
+	text, format, err := convertOutput(c, file, format, dec.Text)
+	if err != nil {
+		return err
+	}
 	if p := c.String("extract"); p != "" {
 		if text, err = secretfile.Extract(format, text, p); err != nil {
 			return secretfile.WithFile(file, err)

@@ -110,7 +110,7 @@ func decryptManyAction(c *cli.Context) error {
 	decryptFiles(files, kr, c.Bool("ignore-mac"), as, func(i int, d decrypted) {
 		file := files[i]
 		if d.err == nil {
-			d.err = checkOutputType(c, secretfile.FormatOf(file, d.src, as))
+			d.dec.Text, _, d.err = convertOutput(c, file, secretfile.FormatOf(file, d.src, as), d.dec.Text)
 		}
 		if d.err != nil {
 			probs.add(file, d.err)

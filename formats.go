@@ -10,7 +10,7 @@ import (
 
 var typeFlags = []cli.Flag{
 	&cli.StringFlag{Name: "input-type", Usage: "read the file as `TYPE`: yaml, json, dotenv, ini or binary (default: by extension, as sops)"},
-	&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`; sv does not convert, so it must be the input's type"},
+	&cli.StringFlag{Name: "output-type", Usage: "write `TYPE`: yaml, json, dotenv, ini or binary, converting as sops does (default: the input's type)"},
 }
 
 // typeOverride reads --input-type (and checks --output-type's spelling).
@@ -21,12 +21,16 @@ func typeOverride(c *cli.Context) (secretfile.Format, error) {
 	return secretfile.ParseFormat(c.String("input-type"))
 }
 
-// checkOutputType refuses an --output-type other than the file's format:
-// sv does not convert.
-func checkOutputType(c *cli.Context, in secretfile.Format) error {
+// convertOutput is --output-type for the plaintext text of file, of
+// format in: the text in the output format (secretfile.Convert), and that
+// format.
+func convertOutput(c *cli.Context, file string, in secretfile.Format, text []byte) ([]byte, secretfile.Format, error) {
 	out, err := secretfile.ParseFormat(c.String("output-type"))
-	if err != nil {
-		return err
+	if err != nil || !secretfile.Converts(in, out) {
+		return text, in, err
 	}
-	return secretfile.CheckOutputType(in, out)
+	if text, err = secretfile.Convert(text, in, out); err != nil {
+		return nil, in, secretfile.WithFile(file, err)
+	}
+	return text, out, nil
 }

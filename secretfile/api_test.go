@@ -163,11 +163,12 @@ func TestFormatOf(t *testing.T) {
 	if _, err := ParseFormat("toml"); !errors.As(err, &fe) || fe.Hint == "" {
 		t.Errorf("ParseFormat(toml): %v, want *FormatError with a hint", err)
 	}
-	if err := CheckOutputType(FormatYAML, FormatJSON); !errors.As(err, &fe) {
-		t.Errorf("CheckOutputType(yaml, json): %v, want *FormatError", err)
+	if out, err := Convert([]byte("a: 1\n"), FormatYAML, FormatJSON); err != nil || string(out) != "{\n\t\"a\": 1\n}\n" {
+		t.Errorf("Convert(yaml, json): %q %v", out, err)
 	}
-	if err := CheckOutputType(FormatYAML, FormatAuto); err != nil {
-		t.Errorf("CheckOutputType(yaml, auto): %v", err)
+	var ce *ConvertError
+	if _, err := Convert([]byte("a: {b: 1}\n"), FormatYAML, FormatDotenv); !errors.As(err, &ce) || ce.Path != "a" {
+		t.Errorf("Convert(yaml, dotenv) of a mapping: %v, want *ConvertError at a", err)
 	}
 }
 

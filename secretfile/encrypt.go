@@ -17,8 +17,9 @@ import (
 // EncryptOptions are the caller's choices for Encrypt.
 type EncryptOptions struct {
 	// As is the input format (--input-type), FormatAuto to choose by
-	// FormatOf; Output (--output-type) must be the same format or
-	// FormatAuto: sv does not convert (*FormatError).
+	// FormatOf; Output (--output-type), when set and another format,
+	// converts the plaintext file to it (Convert) before encrypting, so
+	// that the result is the sops file of that format.
 	As, Output Format
 	// IgnoreMAC adds values to an encrypted file whose MAC does not
 	// verify.
@@ -70,8 +71,16 @@ func Encrypt(file string, o EncryptOptions) (*EncryptResult, error) {
 		return nil, err
 	}
 	r := &EncryptResult{Src: src, Format: FormatOf(file, src, o.As)}
-	if err := CheckOutputType(r.Format, o.Output); err != nil {
-		return nil, err
+	plain := src
+	if Converts(r.Format, o.Output) {
+		if r.Format.IsEncrypted(src) {
+			return nil, &FormatError{Msg: fmt.Sprintf("%s is already encrypted: --output-type converts a plaintext file", file),
+				Hint: "decrypt it with --output-type " + string(o.Output) + ", then encrypt the result"}
+		}
+		if plain, err = Convert(src, r.Format, o.Output); err != nil {
+			return nil, fileError(file, err)
+		}
+		r.Format = o.Output
 	}
 	now := o.Now
 	if now.IsZero() {
@@ -88,7 +97,7 @@ func Encrypt(file string, o EncryptOptions) (*EncryptResult, error) {
 		opt.Rules, opt.KeyGroups, opt.ShamirThreshold = r.Plan.Rules, r.Plan.KeyGroups, r.Plan.Threshold
 		opt.EncryptComments = r.Plan.EncryptComments || o.EncryptComments
 	}
-	if r.Result, err = r.Format.Encrypt(src, opt); err != nil {
+	if r.Result, err = r.Format.Encrypt(plain, opt); err != nil {
 		return r, fileError(file, err)
 	}
 	return r, nil

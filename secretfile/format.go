@@ -70,16 +70,6 @@ func ParseFormat(s string) (Format, error) {
 	return "", &FormatError{Msg: fmt.Sprintf("unknown type %q", s), Hint: "use yaml, json, dotenv, ini or binary"}
 }
 
-// CheckOutputType refuses an output format other than the file's (in):
-// sv does not convert. FormatAuto is the file's own.
-func CheckOutputType(in, out Format) error {
-	if out == FormatAuto || out == in {
-		return nil
-	}
-	return &FormatError{Msg: fmt.Sprintf("sv does not convert between formats (the file is %s, --output-type %s)", in, out),
-		Hint: "decrypt with sv and convert the plaintext, or give the file's own type"}
-}
-
 // FormatOf chooses the format of file, read as src: as if set, else by
 // extension as sops does, keeping YAML for other extensions when the
 // content is YAML (see the top of this file).
@@ -99,10 +89,20 @@ func FormatOf(file string, src []byte, as Format) Format {
 		return f
 	case isBinaryEnvelope(src):
 		return FormatBinary
+	case IsDotenvName(file) && dotenv.IsEncrypted(src):
+		return FormatDotenv
 	case yamlwalk.IsEncrypted(src) || yamlMapping(src):
 		return FormatYAML
 	}
 	return FormatBinary
+}
+
+// IsDotenvName reports whether file is named like a dotenv file without
+// the .env extension: .env.production, .env.local, app.env.staging. Such
+// a file is binary for sops (and for sv encrypt without --input-type
+// dotenv); once it is a sops dotenv file, FormatOf reads it as one.
+func IsDotenvName(file string) bool {
+	return strings.Contains(strings.ToLower(filepath.Base(file)), ".env.")
 }
 
 // ByExtension is the format sops gives file by its extension alone
@@ -295,15 +295,17 @@ func Extract(f Format, text []byte, path string) ([]byte, error) {
 
 const pathHint = `write the path as db.password, hosts[0] or ["db"]["password"]`
 
-// SetValue is sv set's change for a file of any format that has values
-// by path: YAML, JSON, dotenv (one name; the value is written as it is, or
-// double-quoted when it holds other characters than letters, digits and
-// _-.,:/@+=%^~). text is the file's plaintext.
+// SetValue is sv set's change to text, the plaintext of file, in the
+// syntax plainFormat gives it: a value by path in YAML and JSON; one name
+// in dotenv (written as it is, or double-quoted when it holds other
+// characters than letters, digits and _-.,:/@+=%^~); section.key in INI
+// (sops's ["section"]["key"]; values are text, typ does not apply); data
+// in a binary file (sops's ["data"]: value is the new contents).
 func SetValue(file string, text []byte, p yamlwalk.ValuePath, typ, value string) ([]byte, error) {
-	switch f := ByExtension(file); {
-	case f == FormatJSON && jsonText(text):
+	switch plainFormat(file, text) {
+	case FormatJSON:
 		return jsonfile.SetValue(text, jsonSteps(p), typ, value)
-	case f == FormatDotenv:
+	case FormatDotenv:
 		if len(p) != 1 || p[0].IsIndex {
 			return nil, errors.New("a dotenv file's path is one name")
 		}
@@ -311,26 +313,82 @@ func SetValue(file string, text []byte, p yamlwalk.ValuePath, typ, value string)
 			return nil, errors.New("dotenv values are text: --type does not apply")
 		}
 		return dotenv.SetValue(text, p[0].Key, value)
-	case f == FormatINI || f == FormatBinary && !yamlMapping(text):
-		return nil, fmt.Errorf("sv set and unset change YAML, JSON and dotenv files, not %s files (use sv edit)", f)
+	case FormatINI:
+		sec, key, err := iniPath(p)
+		if err != nil {
+			return nil, err
+		}
+		if key == "" {
+			return nil, errors.New(`an INI path is section.key (["section"]["key"]): a section holds keys, not a value`)
+		}
+		return inifile.SetValue(text, sec, key, value)
+	case FormatBinary:
+		if len(p) != 1 || p[0].IsIndex {
+			return nil, binfile.ErrPath
+		}
+		return binfile.SetValue([]string{p[0].Key}, value)
 	}
 	return yamlwalk.SetValue(text, p, typ, value)
 }
 
-// DeleteValue is sv unset's change (see SetValue).
+// DeleteValue is sv unset's change (see SetValue); in INI a path of one
+// name removes that section. A binary file's one value cannot be removed.
 func DeleteValue(file string, text []byte, p yamlwalk.ValuePath) ([]byte, error) {
-	switch f := ByExtension(file); {
-	case f == FormatJSON && jsonText(text):
+	switch plainFormat(file, text) {
+	case FormatJSON:
 		return jsonfile.DeleteValue(text, jsonSteps(p))
-	case f == FormatDotenv:
+	case FormatDotenv:
 		if len(p) != 1 || p[0].IsIndex {
 			return nil, errors.New("a dotenv file's path is one name")
 		}
 		return dotenv.DeleteValue(text, p[0].Key)
-	case f == FormatINI || f == FormatBinary && !yamlMapping(text):
-		return nil, fmt.Errorf("sv set and unset change YAML, JSON and dotenv files, not %s files (use sv edit)", f)
+	case FormatINI:
+		sec, key, err := iniPath(p)
+		if err != nil {
+			return nil, err
+		}
+		return inifile.DeleteValue(text, sec, key)
+	case FormatBinary:
+		return nil, errors.New("a binary file's one value, data, cannot be unset (remove the file, or set new contents)")
 	}
 	return yamlwalk.DeleteValue(text, p)
+}
+
+// plainFormat is the syntax sv set and unset change the plaintext text of
+// file in: its format by extension, except that a .json file holding YAML
+// (sv encrypted it as YAML before it knew JSON) is YAML, and for a file
+// sops encrypts as binary: a name like .env.production is dotenv (its
+// plaintext is a dotenv file whether it was encrypted as dotenv or
+// binary), a YAML mapping is YAML (values.prod, *.yaml.gotmpl); anything
+// else is binary.
+func plainFormat(file string, text []byte) Format {
+	switch f := ByExtension(file); {
+	case f == FormatJSON && !jsonText(text):
+		return FormatYAML
+	case f == FormatBinary && IsDotenvName(file):
+		return FormatDotenv
+	case f == FormatBinary && yamlMapping(text):
+		return FormatYAML
+	default:
+		return f
+	}
+}
+
+// iniPath splits an INI value path: section, and key ("" for a path of
+// the section alone).
+func iniPath(p yamlwalk.ValuePath) (sec, key string, err error) {
+	for _, st := range p {
+		if st.IsIndex {
+			return "", "", errors.New("an INI path is section.key (sops's [\"section\"][\"key\"]): no list indexes")
+		}
+	}
+	switch len(p) {
+	case 1:
+		return p[0].Key, "", nil
+	case 2:
+		return p[0].Key, p[1].Key, nil
+	}
+	return "", "", errors.New(`an INI path is section.key (sops's ["section"]["key"])`)
 }
 
 func jsonSteps(p yamlwalk.ValuePath) []jsonfile.Step {

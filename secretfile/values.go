@@ -25,12 +25,15 @@ type EnvVar struct {
 // EnvVars is exec-env's reading of a decrypted file (text; src is the
 // file as read, for its format): a dotenv file's variables as dotenv
 // loaders read them (see dotenv.Vars; prefix is put before each name, a
-// later line wins over an earlier one), YAML and JSON through EnvVarsYAML.
+// later line wins over an earlier one), YAML and JSON through EnvVarsYAML,
+// INI and binary files as envINI and envBinary read them.
 func EnvVars(file string, src, text []byte, prefix string) ([]EnvVar, error) {
 	switch FormatOf(file, src, FormatAuto) {
 	case FormatDotenv:
-	case FormatINI, FormatBinary:
-		return nil, errors.New("exec-env reads YAML, JSON and dotenv files (use exec-file for this one)")
+	case FormatINI:
+		return envINI(text, prefix)
+	case FormatBinary:
+		return envBinary(text, prefix)
 	default:
 		return EnvVarsYAML(text, prefix)
 	}

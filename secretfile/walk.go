@@ -3,8 +3,10 @@ package secretfile
 // Finding the files of a tree: one walker with its modes, one skip rule.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sv-secrets/sv/formats/dotenv"
 	"github.com/sv-secrets/sv/gitrepo"
 )
 
@@ -31,7 +34,9 @@ const (
 )
 
 // TreeExtensions are the extensions the walker looks at, lower case: the
-// formats sops chooses by extension (a binary file must be named).
+// formats sops chooses by extension. Files with other names are found by
+// content (ByContent): sops binary files and sops dotenv files named like
+// .env.production.
 var TreeExtensions = []string{".yaml", ".yml", ".json", ".env", ".ini"}
 
 // IsConfig reports whether name is a .sops.yaml, in either spelling
@@ -47,6 +52,12 @@ func IsConfig(name string) bool {
 // searched, it is not a .sops.yaml (either spelling), and its extension is
 // one of TreeExtensions (case-insensitive).
 func Candidate(rel string) bool {
+	return walkable(rel) && slices.Contains(TreeExtensions, strings.ToLower(path.Ext(rel)))
+}
+
+// walkable is Candidate without the extension: not in a hidden directory
+// below the one searched, not a .sops.yaml.
+func walkable(rel string) bool {
 	rel = filepath.ToSlash(rel)
 	dir, name := path.Split(rel)
 	for _, d := range strings.Split(strings.TrimSuffix(dir, "/"), "/") {
@@ -54,10 +65,55 @@ func Candidate(rel string) bool {
 			return false
 		}
 	}
-	if IsConfig(name) {
+	return !IsConfig(name)
+}
+
+// maxByContent bounds the size of a file ByContent reads whole.
+const maxByContent = 64 << 20
+
+// ByContent reports whether the file at p, found at rel and not a
+// Candidate, is a sops file all the same: a sops binary envelope (a
+// certificate or key sops or sv encrypted, whatever its name), or a sops
+// dotenv file named like .env.production (IsDotenvName). It is cheap on
+// other files: it reads their first bytes only, and reads a file whole
+// only when those bytes open a JSON object with "data" as its first key
+// (or for a dotenv name), up to 64 MiB.
+func ByContent(p, rel string) bool {
+	if !walkable(rel) {
 		return false
 	}
-	return slices.Contains(TreeExtensions, strings.ToLower(path.Ext(name)))
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxByContent {
+		return false
+	}
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	dotenvName := IsDotenvName(rel)
+	if !dotenvName && !envelopeStart(head) {
+		return false
+	}
+	rest, err := io.ReadAll(f)
+	if err != nil {
+		return false
+	}
+	src := append(head, rest...)
+	return isBinaryEnvelope(src) || dotenvName && dotenv.IsEncrypted(src)
+}
+
+// envelopeStart reports whether b can begin a sops binary envelope: "{",
+// then "data" as the first key (sops and sv write it first).
+func envelopeStart(b []byte) bool {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 || b[0] != '{' {
+		return false
+	}
+	return bytes.HasPrefix(bytes.TrimLeft(b[1:], " \t\r\n"), []byte(`"data"`))
 }
 
 // File is one file Walk found.
@@ -105,7 +161,8 @@ func pathError(p string, err error) error {
 }
 
 // Walk expands paths: a file is returned as named (Explicit), a directory
-// is searched in mode for the files Candidate accepts, in git's order
+// is searched in mode for the files Candidate accepts or ByContent finds,
+// in git's order
 // (byte order of Rel). Files come in the order of paths, each once. No
 // paths means the current directory.
 func Walk(paths []string, mode Mode) ([]File, error) {
@@ -163,7 +220,8 @@ func walkDir(dir string, mode Mode) ([]File, error) {
 	return out, nil
 }
 
-// dirFiles walks dir for the regular files Candidate accepts, without
+// dirFiles walks dir for the regular files Candidate accepts (or
+// ByContent finds), without
 // entering hidden directories (dir itself may be one).
 func dirFiles(dir string) ([]string, error) {
 	var rels []string
@@ -184,7 +242,7 @@ func dirFiles(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && Candidate(rel) {
+		if d.Type().IsRegular() && (Candidate(rel) || ByContent(p, rel)) {
 			rels = append(rels, filepath.ToSlash(rel))
 		}
 		return nil
@@ -216,13 +274,16 @@ func gitFiles(dir string, others bool) ([]string, error) {
 	}
 	var rels []string
 	for _, r := range strings.Split(string(b), "\x00") {
-		if r == "" || !Candidate(r) {
+		if r == "" {
 			continue
 		}
-		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(r))); err != nil || !fi.Mode().IsRegular() {
+		p := filepath.Join(dir, filepath.FromSlash(r))
+		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		rels = append(rels, r)
+		if Candidate(r) || ByContent(p, r) {
+			rels = append(rels, r)
+		}
 	}
 	return rels, nil
 }
@@ -230,7 +291,7 @@ func gitFiles(dir string, others bool) ([]string, error) {
 // StagedFiles is what the next commit changes, as staged.
 type StagedFiles struct {
 	Repo *gitrepo.Repo
-	// Files are the staged files Candidate accepts (added, copied,
+	// Files are the staged files Candidate accepts by name (added, copied,
 	// modified or renamed), and every file in the index Candidate accepts
 	// below a directory whose .sops.yaml (either spelling) is staged: a
 	// changed rule can make a file one that must be encrypted. Slash

@@ -245,3 +245,42 @@ func TestStaged(t *testing.T) {
 		t.Errorf("configs: %q", st.Configs)
 	}
 }
+
+// TestWalkByContent: files with other names are found when their content
+// is a sops binary envelope, or a sops dotenv file named like
+// .env.production; look-alikes and other files are not.
+func TestWalkByContent(t *testing.T) {
+	dir := t.TempDir()
+	isolateGit(t, dir)
+	envelope := "{\n\t\"data\": \"ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\",\n\t\"sops\": {\"lastmodified\": \"t\", \"mac\": \"m\"}\n}\n"
+	writeText(t, dir, envelope, "tls.crt", "keys/id_rsa", ".hidden/k.crt")
+	writeText(t, dir, "TOKEN=ENC[x]\nsops_lastmodified=t\nsops_mac=m\n", ".env.production", "app.env.local")
+	writeText(t, dir, "TOKEN=plain\n", ".env.plain")
+	writeText(t, dir, `{"data": "x", "other": 1}`, "fake.bin")
+	writeText(t, dir, envelope, "big.txt")
+	writeText(t, dir, "hello\n", "notes.txt")
+	wantFound := []string{".env.production", "app.env.local", "big.txt", "keys/id_rsa", "tls.crt"}
+	for _, mode := range []Mode{Dir, Tree} {
+		got, err := Walk([]string{dir}, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(rels(got), wantFound) {
+			t.Errorf("mode %d: %q, want %q", mode, rels(got), wantFound)
+		}
+	}
+	git(t, dir, "init", "-q")
+	got, err := Walk([]string{dir}, Tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rels(got), wantFound) {
+		t.Errorf("git: %q, want %q", rels(got), wantFound)
+	}
+	if f := FormatOf(".env.production", []byte("TOKEN=ENC[x]\nsops_lastmodified=t\nsops_mac=m\n"), FormatAuto); f != FormatDotenv {
+		t.Errorf("FormatOf(.env.production) = %s, want dotenv", f)
+	}
+	if f := FormatOf(".env.production", []byte("TOKEN=plain\n"), FormatAuto); f != FormatBinary {
+		t.Errorf("FormatOf(plaintext .env.production) = %s, want binary (as sops)", f)
+	}
+}

@@ -464,7 +464,7 @@ func Tree(text []byte) (any, error) {
 		i, seen := at[s.name]
 		switch {
 		case seen && s.name == ini.DefaultSection:
-			o[i].Value = append(o[i].Value.(sopsfile.Object), keys...)
+			o[i].Value = mergeKeys(o[i].Value.(sopsfile.Object), keys)
 			continue
 		case seen:
 			return nil, &sopsfile.ConvertError{Path: s.name, Msg: "the section appears twice"}
@@ -478,6 +478,23 @@ func Tree(text []byte) (any, error) {
 		o = append(o, sopsfile.Member{Key: s.name, Value: keys})
 	}
 	return o, nil
+}
+
+// mergeKeys adds keys to o, a later value for a key replacing an
+// earlier one in its place.
+func mergeKeys(o, keys sopsfile.Object) sopsfile.Object {
+	for _, k := range keys {
+		found := false
+		for i := range o {
+			if o[i].Key == k.Key {
+				o[i].Value, found = k.Value, true
+			}
+		}
+		if !found {
+			o = append(o, k)
+		}
+	}
+	return o
 }
 
 // FromTree writes a tree as an INI file in sops's layout: each top-level

@@ -221,3 +221,33 @@ func keyEnd(t []byte) int {
 	}
 	return -1
 }
+
+// EnvTree is an INI file read for exec-env: the keys of the default
+// section (before any section, or under [DEFAULT]) at the top level, each
+// other section a mapping of its keys, so that flattening it gives
+// KEY and SECTION_KEY. (sops's exec-env refuses INI files.)
+func EnvTree(text []byte) (any, error) {
+	tr, err := Tree(text)
+	if err != nil {
+		return nil, err
+	}
+	var out sopsfile.Object
+	for _, m := range tr.(sopsfile.Object) {
+		if m.Key == ini.DefaultSection {
+			out = append(out, m.Value.(sopsfile.Object)...)
+			continue
+		}
+		out = append(out, m)
+	}
+	seen := map[string]bool{}
+	for _, m := range out {
+		if seen[m.Key] {
+			return nil, fmt.Errorf("%s: a key of the default section and a section have the same name", m.Key)
+		}
+		seen[m.Key] = true
+	}
+	if out == nil {
+		out = sopsfile.Object{}
+	}
+	return out, nil
+}
