@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/formats/binfile"
 	"github.com/sv-secrets/sv/formats/dotenv"
+	"github.com/sv-secrets/sv/formats/inifile"
 	"github.com/sv-secrets/sv/formats/jsonfile"
 	"github.com/sv-secrets/sv/formats/sopsfile"
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -37,10 +39,11 @@ func ListPaths(paths []string, max int) string {
 	return strings.Join(paths[:max], ", ") + fmt.Sprintf(" and %d more", len(paths)-max)
 }
 
-// Merge is the merge driver for JSON and dotenv files: the three
-// versions decrypted in memory, merged value by value (sopsfile.Merge3),
-// and encrypted again under the key side's data key, unchanged values
-// keeping its ciphertexts.
+// Merge is the merge driver for JSON, dotenv, INI and binary files: the
+// three versions decrypted in memory, merged value by value
+// (sopsfile.Merge3; a binary file is one value, so only one side may
+// change it), and encrypted again under the key side's data key,
+// unchanged values keeping its ciphertexts.
 func Merge(name string, f Format, base, ours, theirs []byte, now time.Time, keys *Keys) ([]byte, error) {
 	var values func([]byte) (*sopsfile.Doc, error)
 	switch f {
@@ -48,6 +51,10 @@ func Merge(name string, f Format, base, ours, theirs []byte, now time.Time, keys
 		values = jsonfile.Values
 	case FormatDotenv:
 		values = dotenv.Values
+	case FormatINI:
+		values = inifile.Values
+	case FormatBinary:
+		values = binfile.Values
 	default:
 		return nil, fileError(name, fmt.Errorf("%s files are not merged value by value; merge it by hand", f))
 	}
