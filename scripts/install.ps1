@@ -19,6 +19,8 @@
 param([string]$HookEvent = 'install')
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
+# Windows PowerShell 5.1 may default to TLS 1.0/1.1, which GitHub refuses.
+try { [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12 } catch { }
 
 function Fail([string]$msg) {
 	$item = $null

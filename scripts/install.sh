@@ -11,9 +11,10 @@
 #     link to scripts/sv.sh made by step 3): kept.
 #  2. SV_BUILD_FROM_SOURCE=1: built from this checkout with go.
 #  3. An sv that scripts/sv.sh would run is there ($SV_BIN, ./sv built in the
-#     checkout, sv on PATH), and SV_BUILD_FROM_SOURCE is not 0: bin/sv
-#     becomes a link to scripts/sv.sh, which runs that sv (a source checkout
-#     installed with `helm plugin install .`, or sv installed already).
+#     checkout, sv on PATH), SV_BUILD_FROM_SOURCE is not 0 and SV_RELEASE_URL
+#     is not set: bin/sv becomes a link to scripts/sv.sh, which runs that sv
+#     (a source checkout installed with `helm plugin install .`, or sv
+#     installed already).
 #  4. Else the release archive for this OS/arch and the plugin.yaml's
 #     version is downloaded from $SV_RELEASE_URL (default: the GitHub
 #     release of that version; a mirror or a test server holds the files of
@@ -93,7 +94,7 @@ build() {
 [ "${SV_BUILD_FROM_SOURCE:-}" = 1 ] && build
 
 # 3. An sv the launcher finds.
-if [ "${SV_BUILD_FROM_SOURCE:-}" != 0 ]; then
+if [ "${SV_BUILD_FROM_SOURCE:-}" != 0 ] && [ -z "${SV_RELEASE_URL:-}" ]; then
 	found=
 	if [ -n "${SV_BIN:-}" ]; then
 		found=$SV_BIN
