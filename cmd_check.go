@@ -46,9 +46,10 @@ already encrypted, for:
 Without PATH it checks the repository's files as git sees them (tracked and
 untracked, .gitignore honoured; outside a repository, the directory); a
 PATH that is a directory is searched the same way. Only .yaml, .yml,
-.json, .env and .ini files are considered, not those in hidden
-directories (.git, .github, ...) nor .sops.yaml/.sops.yml; a file named
-is always checked. updatekeys, rotate and status search the same way.
+.json, .env and .ini files are considered, and files found by content
+(a sops binary file under any name, a sops dotenv file named like
+.env.production), not those in hidden directories (.git, .github, ...)
+nor .sops.yaml/.sops.yml; a file named is always checked. updatekeys, rotate and status search the same way.
 A rule without
 path_regex sets recipients for any file but does not make every file one
 that must be encrypted. --staged checks the versions staged for the next
