@@ -167,7 +167,7 @@ func decryptAction(c *cli.Context) error {
 	if c.Bool("in-place") && c.String("output") != "" {
 		return &usageError{msg: "--in-place and --output cannot be used together"}
 	}
-	if c.NArg() > 1 || outputDir(c.String("output"), 1) {
+	if c.NArg() > 1 || secretfile.OutputDir(c.String("output"), 1) {
 		return decryptManyAction(c)
 	}
 	if c.Bool("in-place") && c.String("extract") != "" {

@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/google/shlex"
 	"github.com/sv-secrets/sv/crypt"
@@ -85,120 +81,71 @@ func editAction(c *cli.Context) error {
 		return err
 	}
 	stderr := c.App.ErrWriter
-	var (
-		src     []byte
-		dec     *yamlwalk.Decrypted
-		newFile bool
-		create  yamlwalk.EncryptOptions
-		start   []byte // the text the editor opens
-	)
-	src, err = os.ReadFile(file)
-	switch {
-	case err == nil:
-		if !secretfile.IsEncrypted(file, src) {
-			return withHint(secretfile.WithFile(file, yamlwalk.ErrNotEncrypted), "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
-		}
-		if dec, err = secretfile.Decrypt(file, src, secretfile.DecryptOptions{IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()}); err != nil {
-			return err
-		}
-		for _, w := range dec.Warnings {
-			warnf(stderr, "%s: %s", file, w)
-		}
-		start = dec.Text
-	case errors.Is(err, fs.ErrNotExist):
-		newFile = true
-		if fi, err := os.Stat(filepath.Dir(file)); err != nil || !fi.IsDir() {
-			return fmt.Errorf("%s: the directory %s does not exist", file, filepath.Dir(file))
-		}
-		plan, err := secretfile.ResolveRule(file, ruleOptions(c, newKeys()))
-		if err != nil {
-			return err
-		}
-		create = yamlwalk.EncryptOptions{Rules: plan.Rules, KeyGroups: plan.KeyGroups, ShamirThreshold: plan.Threshold,
-			EncryptComments: plan.EncryptComments || c.Bool("encrypt-comments")}
-	default:
-		return fmt.Errorf("%s: %w", file, secretfile.PathCause(err))
+	keys := newKeys()
+	ed, err := secretfile.OpenEdit(file, secretfile.EditOptions{IgnoreMAC: c.Bool("ignore-mac"), Keys: keys,
+		Rule: ruleOptions(c, keys), EncryptComments: c.Bool("encrypt-comments"), Write: writeOptions()})
+	if errors.Is(err, yamlwalk.ErrNotEncrypted) {
+		return withHint(err, "sv edit opens encrypted files; encrypt this one first with 'sv encrypt "+file+"'")
 	}
-
-	sess, err := editor.New(file, start)
+	if err != nil {
+		return err
+	}
+	for _, w := range ed.Warnings {
+		warnf(stderr, "%s: %s", file, w)
+	}
+	unchanged := "your changes were not saved; " + file + " is unchanged"
+	if ed.New {
+		unchanged = "your changes were not saved; " + file + " was not created"
+	}
+	sess, err := editor.New(file, ed.Text)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 	for {
 		if err := sess.Run(argv, c.App.Reader, c.App.Writer, stderr); err != nil {
-			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
+			return withHint(secretfile.WithFile(file, err), unchanged)
 		}
 		edited, err := sess.Read()
 		if err != nil {
-			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
+			return withHint(secretfile.WithFile(file, err), unchanged)
 		}
-		if bytes.Equal(edited, start) || newFile && len(bytes.TrimSpace(edited)) == 0 {
-			if newFile {
-				fmt.Fprintf(stderr, "sv: %s: nothing written, file not created\n", file)
-			} else {
-				fmt.Fprintf(stderr, "sv: %s: no changes, file unchanged\n", file)
-			}
-			return nil
-		}
-		var res *yamlwalk.Result
-		if newFile {
-			create.Now = time.Now()
-			res, err = secretfile.FormatOf(file, edited, secretfile.FormatAuto).Encrypt(edited, create)
-		} else {
-			res, err = secretfile.Reencrypt(file, src, edited, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: secretfile.CommentsEncrypted(src)})
-		}
-		if err != nil {
-			if isContentError(err) && isTerminalReader(c.App.Reader) {
-				reportError(stderr, secretfile.WithFile(file, err))
+		res, err := ed.Save(edited)
+		if res == nil {
+			if secretfile.IsContentError(err) && isTerminalReader(c.App.Reader) {
+				reportError(stderr, err)
 				if askReopen(c.App.Reader, stderr) {
 					continue
 				}
 			}
-			return withHint(secretfile.WithFile(file, err), unchangedHint(file, newFile))
+			return withHint(err, unchanged)
 		}
-		reportResult(stderr, file, res)
-		if newFile {
-			if _, err := os.Lstat(file); err == nil {
-				return withHint(fmt.Errorf("%s was created by someone else while you were editing; not overwritten", file), "your changes were not saved")
-			}
-			if err := secretfile.Create(file, res.Out, 0o644); err != nil {
-				return withHint(err, "your changes were not saved")
-			}
-			fmt.Fprintf(stderr, "sv: %s: created, %d value(s) encrypted\n", file, res.Encrypted)
+		switch {
+		case res.Unchanged && ed.New:
+			fmt.Fprintf(stderr, "sv: %s: nothing written, file not created\n", file)
+			return nil
+		case res.Unchanged:
+			fmt.Fprintf(stderr, "sv: %s: no changes, file unchanged\n", file)
 			return nil
 		}
-		n, err := writeEdited(file, src, yamlwalk.KeepMetadataText(src, res.Out))
-		if err != nil {
+		reportResult(stderr, file, res.Result)
+		var ce *secretfile.ChangedError
+		switch {
+		case errors.As(err, &ce) && ce.Created:
+			return withHint(fmt.Errorf("%s was created by someone else while you were editing; not overwritten", file), "your changes were not saved")
+		case errors.As(err, &ce):
+			return withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
+		case err != nil && ed.New:
+			return withHint(err, "your changes were not saved")
+		case err != nil:
 			return err
+		case ed.New:
+			fmt.Fprintf(stderr, "sv: %s: created, %d value(s) encrypted\n", file, res.NewCiphertexts)
+		default:
+			fmt.Fprintf(stderr, "sv: %s: saved, %d value(s) with new ciphertext\n", file, res.NewCiphertexts)
 		}
-		fmt.Fprintf(stderr, "sv: %s: saved, %d value(s) with new ciphertext\n", file, n)
 		return nil
 	}
-}
-
-func unchangedHint(file string, newFile bool) string {
-	if newFile {
-		return "your changes were not saved; " + file + " was not created"
-	}
-	return "your changes were not saved; " + file + " is unchanged"
-}
-
-// isContentError reports errors in what the user wrote (as opposed to keys
-// or I/O), which another round in the editor can fix.
-func isContentError(err error) bool {
-	var (
-		se *yamlwalk.SyntaxError
-		ve *yamlwalk.ValueError
-		me *yamlwalk.MetadataError
-	)
-	return errors.As(err, &se) || errors.As(err, &ve) || errors.As(err, &me) || errors.Is(err, yamlwalk.ErrEmpty)
-}
-
-// interactive reports whether r is a terminal a question can be asked on.
-func isTerminalReader(r io.Reader) bool {
-	f, ok := r.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // askReopen asks whether to go back to the editor; the default is yes.
@@ -211,78 +158,6 @@ func askReopen(r io.Reader, w io.Writer) bool {
 	}
 	a := strings.ToLower(strings.TrimSpace(line))
 	return a == "" || a == "y" || a == "yes"
-}
-
-// readLine reads one line byte by byte, so nothing after it is consumed
-// from a terminal the editor reads next.
-func readTermLine(r io.Reader) (string, error) {
-	var b []byte
-	one := make([]byte, 1)
-	for {
-		n, err := r.Read(one)
-		if n == 1 {
-			if one[0] == '\n' {
-				return string(b), nil
-			}
-			b = append(b, one[0])
-		}
-		if err != nil {
-			if err == io.EOF && len(b) > 0 {
-				return string(b), nil
-			}
-			return string(b), err
-		}
-	}
-}
-
-func reportResult(w io.Writer, file string, res *yamlwalk.Result) {
-	for _, warn := range res.Warnings {
-		warnf(w, "%s: %s", file, warn)
-	}
-	if len(res.Respelled) > 0 {
-		warnf(w, "%s: %d value(s) will be spelled differently after decryption (same value, different text): %s",
-			file, len(res.Respelled), secretfile.ListPaths(res.Respelled, 5))
-	}
-}
-
-// writeEdited replaces file (read as src) with out, unless the file
-// changed on disk meanwhile. It returns how many values got new
-// ciphertext.
-func writeEdited(file string, src, out []byte) (int, error) {
-	if err := replaceFile(file, src, out); err != nil {
-		var ce *secretfile.ChangedError
-		if errors.As(err, &ce) {
-			return 0, withHint(fmt.Errorf("%s changed on disk while sv had it open; not overwritten", file), "your changes were not saved; run the command again")
-		}
-		return 0, err
-	}
-	return newCiphertexts(file, src, out), nil
-}
-
-// newCiphertexts counts the encrypted values of out whose ciphertext is not
-// in src.
-func newCiphertexts(file string, src, out []byte) int {
-	old, err := secretfile.Inspect(file, src, yamlwalk.Rules{})
-	if err != nil {
-		return 0
-	}
-	seen := map[string]bool{}
-	for _, l := range old.Leaves {
-		if l.Encrypted {
-			seen[l.Ciphertext] = true
-		}
-	}
-	cur, err := secretfile.Inspect(file, out, yamlwalk.Rules{})
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, l := range cur.Leaves {
-		if l.Encrypted && !seen[l.Ciphertext] {
-			n++
-		}
-	}
-	return n
 }
 
 func setCommand() *cli.Command {
@@ -354,23 +229,8 @@ func setAction(c *cli.Context) error {
 			value = trimSingleNewline(string(b))
 		}
 	}
-	if typ == "json" {
-		if typ, value, err = jsonScalar(value); err != nil {
-			return &usageError{msg: err.Error()}
-		}
-	}
-	noted := false
-	return changeValue(c, file, func(text []byte) ([]byte, error) {
-		t := typ
-		if t == "" {
-			var note string
-			if t, note = setType(text, path, value); note != "" && !noted {
-				noted = true
-				fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, note)
-			}
-		}
-		return secretfile.SetValue(file, text, path, t, value)
-	}, "set "+path.String())
+	res, err := secretfile.Set(file, path, value, changeOptions(c, typ))
+	return reportChange(c.App.ErrWriter, file, res, err, "set "+path.String())
 }
 
 // trimSingleNewline drops the final line break of a one-line value.
@@ -408,57 +268,32 @@ Example:
 			if err != nil {
 				return &usageError{msg: err.Error(), hint: "write paths like db.password, hosts[0].name or [\"db\"][\"password\"]"}
 			}
-			return changeValue(c, file, func(text []byte) ([]byte, error) {
-				return secretfile.DeleteValue(file, text, path)
-			}, "removed "+path.String())
+			res, err := secretfile.Unset(file, path, changeOptions(c, ""))
+			return reportChange(c.App.ErrWriter, file, res, err, "removed "+path.String())
 		},
 	}
 }
 
-// changeValue decrypts file, applies change to its plaintext text, and
-// writes the result re-encrypted under the same data key. If another
-// process changes the file in the meantime, the change is made again on
-// top of theirs (a few times), so neither update is lost.
-func changeValue(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
-	var err error
-	for range 5 {
-		err = changeValueOnce(c, file, change, done)
-		var ce *secretfile.ChangedError
-		if !errors.As(err, &ce) {
-			return err
-		}
-	}
-	return err
+func changeOptions(c *cli.Context, typ string) secretfile.ChangeOptions {
+	return secretfile.ChangeOptions{Type: typ, IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys(), Write: writeOptions()}
 }
 
-func changeValueOnce(c *cli.Context, file string, change func([]byte) ([]byte, error), done string) error {
-	src, err := secretfile.Read(file)
-	if err != nil {
+// reportChange says what set or unset did (done: what changed, by path),
+// after the type note and the encryption's warnings.
+func reportChange(w io.Writer, file string, res *secretfile.ChangeResult, err error, done string) error {
+	if res != nil && res.Note != "" {
+		fmt.Fprintf(w, "sv: %s: %s\n", file, res.Note)
+	}
+	if res != nil && res.Result != nil {
+		reportResult(w, file, res.Result)
+	}
+	switch {
+	case err != nil:
 		return err
+	case res.Unchanged:
+		fmt.Fprintf(w, "sv: %s: value unchanged, file unchanged\n", file)
+	default:
+		fmt.Fprintf(w, "sv: %s: %s\n", file, done)
 	}
-	if !secretfile.IsEncrypted(file, src) {
-		return secretfile.WithFile(file, yamlwalk.ErrNotEncrypted)
-	}
-	dec, err := secretfile.Decrypt(file, src, secretfile.DecryptOptions{IgnoreMAC: c.Bool("ignore-mac"), Keys: newKeys()})
-	if err != nil {
-		return err
-	}
-	text, err := change(dec.Text)
-	if err != nil {
-		return secretfile.WithFile(file, err)
-	}
-	if bytes.Equal(text, dec.Text) {
-		fmt.Fprintf(c.App.ErrWriter, "sv: %s: value unchanged, file unchanged\n", file)
-		return nil
-	}
-	res, err := secretfile.Reencrypt(file, src, text, dec, yamlwalk.EncryptOptions{Now: time.Now(), EncryptComments: secretfile.CommentsEncrypted(src)})
-	if err != nil {
-		return secretfile.WithFile(file, err)
-	}
-	reportResult(c.App.ErrWriter, file, res)
-	if err := replaceFile(file, src, yamlwalk.KeepMetadataText(src, res.Out)); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.App.ErrWriter, "sv: %s: %s\n", file, done)
 	return nil
 }

@@ -1,22 +1,18 @@
 package main
 
 // The CI side: hand decrypted values to a command as environment variables
-// or as a short-lived file, and extract single values (decrypt --extract).
+// or as a short-lived file.
 
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/sv-secrets/sv/internal/child"
-	"github.com/sv-secrets/sv/internal/privdir"
 	"github.com/sv-secrets/sv/secretfile"
 	"github.com/urfave/cli/v2"
-	"go.yaml.in/yaml/v3"
 )
 
 func execEnvCommand() *cli.Command {
@@ -115,13 +111,64 @@ func fileAndCommand(c *cli.Context) (string, []string, error) {
 	return file, cmd, nil
 }
 
+// filesAndCommand splits exec-env's FILE... -- CMD ARG...: everything before
+// the first "--" is a file. Without "--", the first argument is the file and
+// the rest the command (sv exec-env FILE CMD, as before several files).
+func filesAndCommand(c *cli.Context) ([]string, []string, error) {
+	args := c.Args().Slice()
+	usage := &usageError{msg: c.Command.Name + " needs FILE... -- CMD [ARG...]", hint: "run 'sv " + c.Command.Name + " --help' for usage"}
+	var files, cmd []string
+	for i, a := range args {
+		if a == "--" {
+			files, cmd = args[:i], args[i+1:]
+			break
+		}
+	}
+	if files == nil && cmd == nil {
+		if len(args) < 2 {
+			return nil, nil, usage
+		}
+		files, cmd = args[:1], args[1:]
+	}
+	if len(files) == 0 || len(cmd) == 0 {
+		return nil, nil, usage
+	}
+	return files, cmd, nil
+}
+
+// execEnvAction runs the command with the files' values added to its
+// environment. Overrides between files are noted by name and path, never
+// value; if any file fails, every failure is named and nothing runs.
 func execEnvAction(c *cli.Context) error {
 	files, argv, err := filesAndCommand(c)
 	if err != nil {
 		return err
 	}
-	vars, err := envFromFiles(c, files)
+	stderr := c.App.ErrWriter
+	vars, per, err := secretfile.EnvFromFiles(files, secretfile.EnvOptions{Prefix: c.String("prefix"), Allow: c.StringSlice("allow-env"), Keys: newKeys()})
 	if err != nil {
+		return err
+	}
+	probs := &fileProblems{verb: "read", total: len(files)}
+	for _, f := range per {
+		for _, w := range f.Warnings {
+			warnf(stderr, "%s: %s", f.File, w)
+		}
+		for _, o := range f.Overrides {
+			notef(stderr, "%s: %s (%s) overrides the value from %s (%s)", f.File, o.Name, o.Path, o.PrevFile, o.PrevPath)
+		}
+		var pe *secretfile.ProtectedError
+		if errors.As(f.Err, &pe) {
+			f.Err = secretfile.WithFile(f.File, withHint(pe, "use --prefix, rename the key, or pass --allow-env "+pe.Name+" if the file is meant to set it"))
+		}
+		if f.Err != nil {
+			probs.add(f.File, f.Err)
+		}
+	}
+	if err := probs.err(); err != nil {
+		if len(files) > 1 {
+			return fmt.Errorf("%w; nothing was run", err)
+		}
 		return err
 	}
 	env := childEnv(os.Environ(), c.Bool("pass-keys"))
@@ -145,7 +192,7 @@ func execFileAction(c *cli.Context) error {
 	if !found {
 		return &usageError{msg: "exec-file needs {} in the command, where the plaintext file's path goes", hint: "e.g. sv exec-file values.yaml -- helm template ./chart -f {}"}
 	}
-	dec, err := secretfile.DecryptFile(file, secretfile.DecryptOptions{IgnoreMAC: false, Keys: newKeys()})
+	dec, err := secretfile.DecryptFile(file, secretfile.DecryptOptions{Keys: newKeys()})
 	if err != nil {
 		return err
 	}
@@ -153,34 +200,14 @@ func execFileAction(c *cli.Context) error {
 	// leave it behind.
 	sigs := child.Catch()
 	defer sigs.Stop()
-	// Named after the process, so that a directory left by a SIGKILL is
-	// removed by the next exec-file.
-	dir, err := privdir.New("sv-exec-")
+	plain, err := secretfile.NewPlainFile(file, dec.Text, c.Bool("fifo"))
 	if err != nil {
 		return err
 	}
-	defer dir.Remove()
-	path := filepath.Join(dir.Path(), filepath.Base(file))
-	if c.Bool("fifo") {
-		if err := startFIFO(path, dec.Text); err != nil {
-			return err
-		}
-	} else {
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return err
-		}
-		_, err = f.Write(dec.Text)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("writing the plaintext file: %w", err)
-		}
-	}
+	defer plain.Remove()
 	args := make([]string, len(argv))
 	for i, a := range argv {
-		args[i] = strings.ReplaceAll(a, "{}", path)
+		args[i] = strings.ReplaceAll(a, "{}", plain.Path)
 	}
 	return runChild(c, args, childEnv(os.Environ(), c.Bool("pass-keys")), sigs)
 }
@@ -193,23 +220,4 @@ func runChild(c *cli.Context, argv, env []string, sigs *child.Forwarder) error {
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.App.Reader, c.App.Writer, c.App.ErrWriter
 	return sigs.Run(cmd)
-}
-
-// yamlDocs parses every document's root node.
-func yamlDocs(text []byte) ([]*yaml.Node, error) {
-	dec := yaml.NewDecoder(strings.NewReader(string(text)))
-	var out []*yaml.Node
-	for {
-		var n yaml.Node
-		err := dec.Decode(&n)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("invalid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
-		}
-		if len(n.Content) == 1 {
-			out = append(out, n.Content[0])
-		}
-	}
 }

@@ -167,3 +167,19 @@ func notef(w io.Writer, format string, args ...any) {
 func say(w io.Writer, kind, msg string) {
 	fmt.Fprintf(w, "sv: %s: %s\n", kind, safetext.Terminal(msg))
 }
+
+// sameExitCode returns the exit code every error shares, or exitFailure.
+func sameExitCode(errs []error) int {
+	code := -1
+	for _, e := range errs {
+		c := exitCodeFor(e)
+		if code >= 0 && c != code {
+			return exitFailure
+		}
+		code = c
+	}
+	if code < 0 {
+		return exitFailure
+	}
+	return code
+}

@@ -1,12 +1,10 @@
-package main
+package secretfile
 
 import (
 	"fmt"
-	"github.com/sv-secrets/sv/secretfile"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/sv-secrets/sv/crypt"
@@ -14,32 +12,13 @@ import (
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
-// BenchmarkDecryptFiles decrypts a tree of 60 files of about 40 KB with
+// BenchmarkDecryptEach decrypts a tree of 60 files of about 40 KB with
 // encrypted comments (the shape sops writes) as 'sv decrypt FILE...' does:
 // one keyring, GOMAXPROCS workers, results in order. procs=1 is the serial
 // baseline; the ratio is how the tree commands scale with cores.
-func BenchmarkDecryptFiles(b *testing.B) {
-	key := filepath.Join("testdata", "keys", "alice.agekey")
-	kb, err := os.ReadFile(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var pub string
-	for _, l := range strings.Split(string(kb), "\n") {
-		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
-			pub = r
-		}
-	}
+func BenchmarkDecryptEach(b *testing.B) {
+	keys, pub := testKeys(b)
 	r, err := crypt.ParseRecipient(pub, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	kr, err := crypt.LoadKeyring(crypt.Env{Getenv: func(k string) string {
-		if k == "SOPS_AGE_KEY_FILE" {
-			return key
-		}
-		return ""
-	}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,11 +43,14 @@ func BenchmarkDecryptFiles(b *testing.B) {
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			for b.Loop() {
-				decryptFiles(files, kr, false, secretfile.FormatAuto, func(i int, d decrypted) {
-					if d.err != nil {
-						b.Fatal(d.err)
+				err := DecryptEach(files, ManyOptions{Keys: keys}, func(i int, f Opened) {
+					if f.Err != nil {
+						b.Fatal(f.Err)
 					}
 				})
+				if err != nil {
+					b.Fatal(err)
+				}
 			}
 		})
 	}

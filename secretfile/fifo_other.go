@@ -1,9 +1,9 @@
 //go:build !unix
 
-package main
+package secretfile
 
 import "errors"
 
-func startFIFO(path string, text []byte) error {
+func serveFIFO(path string, text []byte) error {
 	return errors.New("--fifo needs named pipes, which this system does not have")
 }
