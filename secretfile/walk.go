@@ -16,6 +16,7 @@ import (
 
 	"github.com/sv-secrets/sv/formats/dotenv"
 	"github.com/sv-secrets/sv/gitrepo"
+	"github.com/sv-secrets/sv/internal/parallel"
 )
 
 // Mode says where Walk finds the files of a directory.
@@ -71,8 +72,8 @@ func walkable(rel string) bool {
 // maxByContent bounds the size of a file ByContent reads whole.
 const maxByContent = 64 << 20
 
-// ByContent reports whether the file at p, found at rel and not a
-// Candidate, is a sops file all the same: a sops binary envelope (a
+// ByContent reports whether the regular file (not a symbolic link) at p,
+// found at rel and not a Candidate, is a sops file all the same: a sops binary envelope (a
 // certificate or key sops or sv encrypted, whatever its name), or a sops
 // dotenv file named like .env.production (IsDotenvName). It is cheap on
 // other files: it reads their first bytes only, and reads a file whole
@@ -82,15 +83,16 @@ func ByContent(p, rel string) bool {
 	if !walkable(rel) {
 		return false
 	}
+	// A symbolic link is not followed, as for the files found by name.
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxByContent {
+		return false
+	}
 	f, err := os.Open(p)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxByContent {
-		return false
-	}
 	head := make([]byte, 64)
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
@@ -224,7 +226,7 @@ func walkDir(dir string, mode Mode) ([]File, error) {
 // ByContent finds), without
 // entering hidden directories (dir itself may be one).
 func dirFiles(dir string) ([]string, error) {
-	var rels []string
+	var rels, others []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return pathError(p, err)
@@ -242,12 +244,35 @@ func dirFiles(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if d.Type().IsRegular() && (Candidate(rel) || ByContent(p, rel)) {
+		switch {
+		case !d.Type().IsRegular():
+		case Candidate(rel):
 			rels = append(rels, filepath.ToSlash(rel))
+		case walkable(rel):
+			others = append(others, filepath.ToSlash(rel))
 		}
 		return nil
 	})
-	return rels, err
+	if err != nil {
+		return nil, err
+	}
+	return append(rels, byContent(dir, others)...), nil
+}
+
+// byContent is the regular files of others (slash paths relative to dir)
+// that ByContent finds, probed in parallel: opening many small files is
+// bound by the system calls' latency, not by the CPU.
+func byContent(dir string, others []string) []string {
+	found := parallel.Map(len(others), max(8, parallel.Workers()), func(i int) bool {
+		return ByContent(filepath.Join(dir, filepath.FromSlash(others[i])), others[i])
+	})
+	var out []string
+	for i, ok := range found {
+		if ok {
+			out = append(out, others[i])
+		}
+	}
+	return out
 }
 
 // gitFiles lists the files under dir that git tracks (and, with others,
@@ -272,20 +297,21 @@ func gitFiles(dir string, others bool) ([]string, error) {
 	if err != nil {
 		return nil, pathError(dir, err)
 	}
-	var rels []string
+	var rels, rest []string
 	for _, r := range strings.Split(string(b), "\x00") {
-		if r == "" {
+		if r == "" || !walkable(r) {
 			continue
 		}
-		p := filepath.Join(dir, filepath.FromSlash(r))
-		if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
+		if !Candidate(r) {
+			rest = append(rest, r)
 			continue
 		}
-		if Candidate(r) || ByContent(p, r) {
-			rels = append(rels, r)
+		if fi, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(r))); err != nil || !fi.Mode().IsRegular() {
+			continue
 		}
+		rels = append(rels, r)
 	}
-	return rels, nil
+	return append(rels, byContent(dir, rest)...), nil
 }
 
 // StagedFiles is what the next commit changes, as staged.

@@ -259,6 +259,9 @@ func TestWalkByContent(t *testing.T) {
 	writeText(t, dir, `{"data": "x", "other": 1}`, "fake.bin")
 	writeText(t, dir, envelope, "big.txt")
 	writeText(t, dir, "hello\n", "notes.txt")
+	if err := os.Symlink("tls.crt", filepath.Join(dir, "link.crt")); err != nil {
+		t.Fatal(err)
+	}
 	wantFound := []string{".env.production", "app.env.local", "big.txt", "keys/id_rsa", "tls.crt"}
 	for _, mode := range []Mode{Dir, Tree} {
 		got, err := Walk([]string{dir}, mode)
