@@ -17,9 +17,10 @@ import (
 
 // TextconvFile is what git diff shows for file: its plaintext for those
 // who hold a key; for the others, or with mask, a YAML file with each
-// encrypted value replaced by a marker derived from its ciphertext (other
-// formats as they are: see Textconv). It never fails: the fallback is the
-// file's own bytes, and note, if not empty, says why.
+// encrypted value replaced by a marker derived from its ciphertext (files
+// of other formats: see Textconv; mask does not apply to them). It never
+// fails: the fallback is the file's own bytes, and note, if not empty,
+// says why.
 func TextconvFile(file string, mask bool, keys *Keys) (out []byte, note string) {
 	src, err := os.ReadFile(file)
 	if err != nil {

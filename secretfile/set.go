@@ -60,16 +60,20 @@ func Set(file string, path yamlwalk.ValuePath, value string, o ChangeOptions) (*
 		}
 	}
 	note := ""
-	return change(file, o, func(text []byte) ([]byte, error) {
+	res, err := change(file, o, func(text []byte) ([]byte, error) {
 		t := typ
 		if t == "" {
 			var n string
 			if t, n = SetType(text, path, value); note == "" {
-				note = n
+				note = n // the first try's: a retry changes the same value
 			}
 		}
 		return SetValue(file, text, path, t, value)
-	}, &note)
+	})
+	if res != nil {
+		res.Note = note
+	}
+	return res, err
 }
 
 // Unset removes the value at path (a mapping key with everything under it,
@@ -77,21 +81,18 @@ func Set(file string, path yamlwalk.ValuePath, value string, o ChangeOptions) (*
 func Unset(file string, path yamlwalk.ValuePath, o ChangeOptions) (*ChangeResult, error) {
 	return change(file, o, func(text []byte) ([]byte, error) {
 		return DeleteValue(file, text, path)
-	}, nil)
+	})
 }
 
 // change applies edit to file's plaintext and writes the result, retrying
 // on *ChangedError.
-func change(file string, o ChangeOptions, edit func([]byte) ([]byte, error), note *string) (*ChangeResult, error) {
+func change(file string, o ChangeOptions, edit func([]byte) ([]byte, error)) (*ChangeResult, error) {
 	var (
 		res *ChangeResult
 		err error
 	)
 	for range 5 {
 		res, err = changeOnce(file, o, edit)
-		if res != nil && note != nil {
-			res.Note = *note
-		}
 		var ce *ChangedError
 		if !errors.As(err, &ce) {
 			break
