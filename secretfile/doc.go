@@ -26,4 +26,16 @@
 //   - write.go: Read, and Write/Replace/Create (atomic, mode-keeping,
 //     Replace with the changed-on-disk guard, *ChangedError).
 //   - walk.go: Walk, the one way to find the files of a tree.
+//   - edit.go: OpenEdit and Edit.Save, sv edit's file side (running the
+//     editor and asking the user are the caller's).
+//   - set.go: Set and Unset, one value changed in place (made again on
+//     top of a concurrent change).
+//   - multi.go: DecryptEach, many files decrypted in parallel with the
+//     keys loaded once; decrypt -o DIR (OutputDir, WritePlaintext).
+//   - env.go: EnvFromFiles, exec-env's variables from several files, and
+//     the names a values file may not set (ProtectedVariable).
+//   - plainfile.go: NewPlainFile, exec-file's plaintext in a private
+//     directory, as a file or a named pipe.
+//   - driver.go: git's diff driver (TextconvFile) and merge driver
+//     (MergeFiles; MergeText for plaintext sides).
 package secretfile
