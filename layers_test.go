@@ -15,7 +15,9 @@ import (
 var layers = [][]string{
 	// Leaves: the parts that know nothing of sv's file format.
 	{"internal/*"},
-	{"crypt", "sopsconfig", "gitrepo", "gitattr"},
+	// keygroups: the one comparison of who can open a data key, as
+	// strings, for the audit (below the core) and the core alike.
+	{"crypt", "sopsconfig", "gitrepo", "gitattr", "keygroups"},
 	// The format and the editor session.
 	{"yamlwalk", "editor"},
 	// What is built on the format: the other formats' shared sops block,

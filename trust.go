@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"strings"
 
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -49,41 +46,6 @@ func ruleOptions(c *cli.Context, keys *secretfile.Keys) secretfile.RuleOptions {
 	return o
 }
 
-// trustedRecipients filters a file's key groups for a command that hands
-// out a data key (rotate; see secretfile.TrustedRecipients), naming each
-// dropped recipient on w, or saying on w that no rule covers the file and
-// nothing could be checked.
-func trustedRecipients(w io.Writer, file string, groups [][]string, add []string) ([][]string, error) {
-	t, err := secretfile.TrustedRecipients(file, groups, add)
-	if t == nil {
-		return nil, err
-	}
-	if t.Rule == nil {
-		warnf(w, "%s: no .sops.yaml rule covers it, so its recipients cannot be checked: the new data key goes to the recipients the file lists (anyone can add one to the sops block)", file)
-		return t.Groups, nil
-	}
-	for _, r := range t.Dropped {
-		warnf(w, "%s: dropping recipient %s: neither %s nor --add-age names it (it does not get the new data key)", file, crypt.ShortRecipient(r), t.Rule)
-	}
-	if err != nil {
-		return nil, withHint(err, "add the recipients to .sops.yaml (then 'sv updatekeys') or pass them with --add-age")
-	}
-	return t.Groups, nil
-}
-
-// listRecipients names who gets a data key.
-func listRecipients(w io.Writer, file string, groups [][]string) {
-	var parts []string
-	for _, g := range groups {
-		var rs []string
-		for _, r := range g {
-			rs = append(rs, crypt.ShortRecipient(r))
-		}
-		parts = append(parts, strings.Join(rs, ", "))
-	}
-	fmt.Fprintf(w, "sv: %s: new data key for %s\n", file, strings.Join(parts, " | "))
-}
-
 // warnRecipientDrift warns when a file's recipients differ from those of
 // the .sops.yaml rule that covers it (after a team change, or an entry
 // added to the sops block by hand).
@@ -92,9 +54,8 @@ func warnRecipientDrift(w io.Writer, file string, m *yamlwalk.Metadata) {
 	if err != nil || rule == nil || d.Match() {
 		return
 	}
-	if msg := recipientDiff(rule, m); msg != "" {
-		warnf(w, "%s: %s (run 'sv check'; 'sv updatekeys %s' gives it the rule's)", file, safetext.Terminal(shortLine(msg)), file)
-	}
+	msg := secretfile.DescribeRuleDiff(rule, d)
+	warnf(w, "%s: %s (run 'sv check'; 'sv updatekeys %s' gives it the rule's)", file, safetext.Terminal(shortLine(msg)), file)
 }
 
 func shortLine(s string) string {

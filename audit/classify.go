@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/keygroups"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -36,7 +37,8 @@ const (
 	// plaintext at Path (it is readable in this commit).
 	Plaintext Kind = "plaintext"
 	// Recipients: age recipients were added (RecipientsAdded) or removed
-	// (RecipientsRemoved).
+	// (RecipientsRemoved), or the key groups or threshold changed
+	// (Detail), as keygroups.Compare tells.
 	Recipients Kind = "recipients"
 	// Rotated: every value was re-encrypted under a new data key (sv
 	// rotate, sops rotate, or a fresh sops encrypt); Values counts them.
@@ -67,7 +69,8 @@ type Event struct {
 	RecipientsRemoved []string
 	// Values is the number of values a file-level event concerns.
 	Values int
-	// Detail explains an Invalid event.
+	// Detail explains an Invalid event, and a Recipients event's change
+	// of key groups or threshold.
 	Detail string
 }
 
@@ -91,6 +94,9 @@ func (e Event) String() string {
 		}
 		for _, r := range e.RecipientsRemoved {
 			parts = append(parts, "-"+crypt.ShortRecipient(r))
+		}
+		if e.Detail != "" {
+			parts = append(parts, e.Detail)
 		}
 		return "recipients: " + strings.Join(parts, " ")
 	case Rotated:
@@ -150,8 +156,9 @@ type shape struct {
 	order      []valueKey // encrypted values in document order
 	plainOrder []valueKey
 	plain      map[valueKey]bool // values the rules select that are in plaintext
-	recipients []string
-	wrapped    map[string]digest // recipient -> its enc entry
+	groups     [][]string        // age recipients, key group by key group
+	threshold  int               // shamir_threshold as written
+	wrapped    map[string]digest // recipient (keygroups.Norm) -> its enc entry
 	fixed      map[valueKey]digest
 }
 
@@ -217,14 +224,15 @@ func newShape(path string, text []byte, rules yamlwalk.Rules, raw bool) (*shape,
 	}
 	if m := info.Metadata; m != nil {
 		sh.encrypted = true
+		sh.threshold = m.ShamirThreshold
 		for _, g := range m.KeyGroups {
+			var rs []string
 			for _, k := range g.Age {
 				r := strings.TrimSpace(k.Recipient)
-				if _, dup := sh.wrapped[r]; !dup {
-					sh.recipients = append(sh.recipients, r)
-				}
-				sh.wrapped[r] = digestOf(k.Enc)
+				rs = append(rs, r)
+				sh.wrapped[keygroups.Norm(r)] = digestOf(k.Enc)
 			}
+			sh.groups = append(sh.groups, rs)
 		}
 	}
 	seen := map[valueKey]bool{}
@@ -311,9 +319,8 @@ func Diff(old, new *Snapshot) []Event {
 	}
 	var file, values []Event
 	if old != nil && old.encrypted {
-		add, rm := setDiff(new.recipients, old.recipients), setDiff(old.recipients, new.recipients)
-		if len(add) > 0 || len(rm) > 0 {
-			file = append(file, Event{Kind: Recipients, RecipientsAdded: add, RecipientsRemoved: rm})
+		if d := keygroups.Compare(old.groups, old.threshold, new.groups, new.threshold); !d.Match() {
+			file = append(file, Event{Kind: Recipients, RecipientsAdded: d.Added, RecipientsRemoved: d.Removed, Detail: groupChange(d)})
 		}
 	}
 	common, changed := 0, 0
@@ -379,15 +386,22 @@ func newDataKey(old, new *Snapshot) bool {
 	return !shared
 }
 
-// setDiff lists the items of a that are not in b, in a's order.
-func setDiff(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, x)
+// groupChange words a change of key groups or threshold ("" for none
+// beyond recipients added or removed).
+func groupChange(d keygroups.Diff) string {
+	layout := func(groups, needed int) string {
+		if groups <= 1 {
+			return "1 key group"
 		}
+		return fmt.Sprintf("%d of %d key groups needed", needed, groups)
 	}
-	return out
+	switch {
+	case d.GroupsA != d.GroupsB || d.ThresholdChanged:
+		return fmt.Sprintf("%s (was %s)", layout(d.GroupsB, d.ThresholdB), layout(d.GroupsA, d.ThresholdA))
+	case d.GroupsChanged:
+		return "recipients moved between key groups"
+	}
+	return ""
 }
 
 // mergeDiff classifies a merge: an event counts only if it happened

@@ -28,6 +28,28 @@ func sopsBlock(wrap string, recipients ...string) string {
 	return b.String()
 }
 
+// groupsBlock is a sops metadata block with key groups and a
+// shamir_threshold (0: unset).
+func groupsBlock(wrap string, threshold int, groups ...[]string) string {
+	var b strings.Builder
+	b.WriteString("sops:\n")
+	if threshold > 0 {
+		fmt.Fprintf(&b, "  shamir_threshold: %d\n", threshold)
+	}
+	b.WriteString("  key_groups:\n")
+	for _, g := range groups {
+		b.WriteString("    - age:\n")
+		for _, r := range g {
+			fmt.Fprintf(&b, "        - recipient: %s\n          enc: |\n", r)
+			for _, l := range strings.Split(strings.TrimSpace(fakewrap.Armored(wrap+"-"+r)), "\n") {
+				b.WriteString("            " + l + "\n")
+			}
+		}
+	}
+	b.WriteString("  lastmodified: \"2026-01-01T00:00:00Z\"\n  mac: " + enc("mac"+wrap) + "\n  unencrypted_suffix: _unencrypted\n  version: 3.13.3\n")
+	return b.String()
+}
+
 // fakeWrapped is a wrapped key whose age header parses but opens for no
 // one, indented for an enc: block; label tells wrappings apart.
 func fakeWrapped(label string) string {
@@ -89,6 +111,17 @@ func TestDiff(t *testing.T) {
 		{"broken", base, "db: [", []string{"cannot read this version: line 1: invalid YAML: did not find expected node content"}},
 		{"comment items are not values", "list:\n  - " + enc("a") + "\n" + sopsBlock("k1", "age1alice"),
 			"list:\n  - " + enc("a") + "\n  - ENC[AES256_GCM,data:Yw==,iv:aXY=,tag:dGFn,type:comment]\n" + sopsBlock("k1", "age1alice"), nil},
+		{"ssh key comment changed: the same recipient", strings.Replace(base, sopsBlock("k1", "age1alice"), sopsBlock("k1", "age1alice", "ssh-ed25519 AAAAkey dave@laptop"), 1),
+			strings.Replace(base, sopsBlock("k1", "age1alice"), sopsBlock("k1", "age1alice", "ssh-ed25519 AAAAkey dave@desktop"), 1), nil},
+		{"key group added", base,
+			strings.Replace(base, sopsBlock("k1", "age1alice"), groupsBlock("k2", 0, []string{"age1alice"}, []string{"age1bob"}), 1),
+			[]string{"recipients: +age1bob 2 of 2 key groups needed (was 1 key group)"}},
+		{"threshold 3 to 2", strings.Replace(base, sopsBlock("k1", "age1alice"), groupsBlock("k1", 0, []string{"age1alice"}, []string{"age1bob"}, []string{"age1carol"}), 1),
+			strings.Replace(base, sopsBlock("k1", "age1alice"), groupsBlock("k2", 2, []string{"age1alice"}, []string{"age1bob"}, []string{"age1carol"}), 1),
+			[]string{"recipients: 2 of 3 key groups needed (was 3 of 3 key groups needed)"}},
+		{"recipient moved to another key group", strings.Replace(base, sopsBlock("k1", "age1alice"), groupsBlock("k1", 0, []string{"age1alice", "age1bob"}, []string{"age1carol"}), 1),
+			strings.Replace(base, sopsBlock("k1", "age1alice"), groupsBlock("k2", 0, []string{"age1alice"}, []string{"age1bob", "age1carol"}), 1),
+			[]string{"recipients: recipients moved between key groups"}},
 		{"documents", "a: " + enc("a1") + "\n" + sopsBlock("k1", "age1alice") + "---\na: " + enc("b1") + "\n",
 			"a: " + enc("a1") + "\n" + sopsBlock("k1", "age1alice") + "---\na: " + enc("b2") + "\n", []string{"a (document 2) changed"}},
 	}

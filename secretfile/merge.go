@@ -6,11 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/formats/binfile"
 	"github.com/sv-secrets/sv/formats/dotenv"
 	"github.com/sv-secrets/sv/formats/inifile"
@@ -128,10 +126,11 @@ func MergeKeys(base, ours, theirs *yamlwalk.Decrypted) (*yamlwalk.Decrypted, err
 	return ours, nil
 }
 
-// SameKeys reports whether a and b have the same data key, Shamir
-// threshold, encryption rules and recipients.
+// SameKeys reports whether a and b have the same data key, encryption
+// rules, and recipients and threshold (SameRecipients: the comparison
+// status, check and updatekeys make).
 func SameKeys(a, b *yamlwalk.Decrypted) bool {
-	if !bytes.Equal(a.Key, b.Key) || a.Metadata.ShamirThreshold != b.Metadata.ShamirThreshold {
+	if !bytes.Equal(a.Key, b.Key) {
 		return false
 	}
 	ra, rb := a.Metadata.Rules, b.Metadata.Rules
@@ -141,19 +140,5 @@ func SameKeys(a, b *yamlwalk.Decrypted) bool {
 		ra.MACOnlyEncrypted != rb.MACOnlyEncrypted {
 		return false
 	}
-	return slices.Equal(groupRecipients(a.Metadata.KeyGroups), groupRecipients(b.Metadata.KeyGroups))
-}
-
-// groupRecipients lists each group's sorted recipients, groups separated.
-func groupRecipients(groups []crypt.KeyGroup) []string {
-	var out []string
-	for _, g := range groups {
-		var rs []string
-		for _, k := range g.Age {
-			rs = append(rs, strings.TrimSpace(k.Recipient))
-		}
-		slices.Sort(rs)
-		out = append(out, strings.Join(rs, ","))
-	}
-	return out
+	return SameRecipients(a.Metadata, b.Metadata)
 }

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -49,9 +51,42 @@ type Rule struct {
 	// comments as sops does instead of keeping them readable.
 	EncryptComments bool `yaml:"sv_encrypt_comments"`
 	// MaxAge is sv's own key too: the longest a value may go unchanged
-	// (e.g. 90d) before sv check fails; "none" or empty sets no limit.
-	MaxAge string `yaml:"sv_max_age"`
+	// (e.g. 90d) before sv check fails, as written ("" when the rule does
+	// not set it); MaxAgeLimit is its value, parsed when the config is
+	// (ParseAge; a bad value fails Parse), 0 for "none": no limit.
+	MaxAge      string        `yaml:"sv_max_age"`
+	MaxAgeLimit time.Duration `yaml:"-"`
 }
+
+var ageRE = regexp.MustCompile(`^([0-9]+)([hdwy])$`)
+
+// ParseAge reads an age as sv_max_age, --max-age and --since write it:
+// 90d, 12w, 36h or 1y (a year is 365 days), or a Go duration (2160h30m).
+// "none", "off", "0" and "" mean no limit (0).
+func ParseAge(s string) (time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	switch s {
+	case "", "none", "off", "0":
+		return 0, nil
+	}
+	if m := ageRE.FindStringSubmatch(s); m != nil {
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n > 100000 {
+			return 0, fmt.Errorf("invalid age %q", s)
+		}
+		unit := map[string]time.Duration{"h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "y": 365 * 24 * time.Hour}[m[2]]
+		return time.Duration(n) * unit, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid age %q: write it as 90d, 12w, 36h or 1y", s)
+	}
+	return d, nil
+}
+
+// IsAge reports whether s is an age in units (90d, 12w, 36h, 1y), as
+// opposed to a Go duration or a date.
+func IsAge(s string) bool { return ageRE.MatchString(strings.ToLower(s)) }
 
 // Recipients lists the rule's recipients across its key groups.
 func (r *Rule) Recipients() []string {
@@ -155,6 +190,13 @@ func Parse(b []byte) (*Config, error) {
 				return nil, fmt.Errorf("creation rule #%d: invalid path_regex: %w", i+1, err)
 			}
 			r.re = re
+		}
+		if r.MaxAge != "" {
+			d, err := ParseAge(r.MaxAge)
+			if err != nil {
+				return nil, fmt.Errorf("%s: sv_max_age: %w", &r, err)
+			}
+			r.MaxAgeLimit = d
 		}
 		for _, n := range []yaml.Node{rr.PGP, rr.KMS, rr.GCPKMS, rr.AzureKV, rr.HCVault} {
 			if n.Kind != 0 && !(n.Kind == yaml.ScalarNode && n.Value == "") {

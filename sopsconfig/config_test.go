@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestParseAndMatch(t *testing.T) {
@@ -51,5 +52,38 @@ creation_rules:
 	}
 	if _, err := c2.Match("/repo/sub/values.yaml"); err == nil {
 		t.Fatal("anchored regex matched a file in a subdirectory")
+	}
+}
+func TestParseAge(t *testing.T) {
+	day := 24 * time.Hour
+	for in, want := range map[string]time.Duration{
+		"90d": 90 * day, "12w": 84 * day, "36h": 36 * time.Hour, "1y": 365 * day, "90D": 90 * day,
+		"2160h30m": 2160*time.Hour + 30*time.Minute, "none": 0, "off": 0, "0": 0, "": 0,
+	} {
+		got, err := ParseAge(in)
+		if err != nil || got != want {
+			t.Errorf("ParseAge(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"90", "d", "-5h", "3 months", "9999999d"} {
+		if _, err := ParseAge(in); err == nil {
+			t.Errorf("ParseAge(%q) succeeded", in)
+		}
+	}
+}
+
+// sv_max_age is parsed with the config: a bad value fails Parse, naming
+// the rule; "none" sets no limit.
+func TestMaxAge(t *testing.T) {
+	c, err := Parse([]byte("creation_rules:\n  - path_regex: ^prod/\n    sv_max_age: 90d\n  - sv_max_age: none\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Rules[0].MaxAgeLimit != 90*24*time.Hour || c.Rules[0].MaxAge != "90d" || c.Rules[1].MaxAgeLimit != 0 || c.Rules[1].MaxAge != "none" {
+		t.Errorf("got %+v", c.Rules)
+	}
+	_, err = Parse([]byte("creation_rules:\n  - path_regex: ^prod/\n    sv_max_age: ninety days\n"))
+	if want := `creation rule #1 (path_regex ^prod/): sv_max_age: invalid age "ninety days": write it as 90d, 12w, 36h or 1y`; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
 	}
 }

@@ -1,0 +1,197 @@
+package secretfile
+
+// updatekeys: planning (no key needed) and applying (the data key
+// re-wrapped for the rule's recipients, values untouched).
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/sv-secrets/sv/crypt"
+	"github.com/sv-secrets/sv/internal/parallel"
+	"github.com/sv-secrets/sv/sopsconfig"
+	"github.com/sv-secrets/sv/yamlwalk"
+)
+
+// ErrOtherKeys: the file is also encrypted to pgp, kms or vault keys,
+// which sv does not handle (sops does).
+var ErrOtherKeys = errors.New("the file also has pgp, kms or vault keys, which sv does not handle")
+
+// KeyPlan is what updatekeys does to one file: give its data key to
+// exactly the recipients of the rule that covers it.
+type KeyPlan struct {
+	File string
+	// Added and Removed are the recipients the file gains (as the rule
+	// spells them) and loses (as the file does); see CompareRule.
+	Added, Removed []string
+	// Regroup: the key groups or the threshold change too.
+	Regroup bool
+	// Groups are the rule's recipients, key group by key group, and
+	// Threshold the key groups needed to open the data key (0 for one
+	// group).
+	Groups    [][]crypt.Recipient
+	Threshold int
+
+	src   []byte
+	meta  *yamlwalk.Metadata
+	info  *yamlwalk.Info // src inspected, to compare the rewrite with
+	spans [][2]int       // where info's shrunk ciphertexts are in src (see keysInspect)
+}
+
+// PlanKeys compares the recipients of file, read as src, with those of
+// the rule of cfg that covers it; nil means the file is up to date. No key
+// is needed (keys parses the rule's plugin recipients; it may be nil).
+// Errors: yamlwalk.ErrNotEncrypted, ErrOtherKeys, *sopsconfig.ErrNoRule,
+// a rule sv cannot use (RuleRecipients), or the file's own.
+func PlanKeys(cfg *sopsconfig.Config, file string, src []byte, keys *Keys) (*KeyPlan, error) {
+	info, spans, err := keysInspect(file, src)
+	if err != nil {
+		return nil, err
+	}
+	meta := info.Metadata
+	if meta == nil {
+		return nil, yamlwalk.ErrNotEncrypted
+	}
+	if otherKeys(meta) {
+		return nil, fmt.Errorf("%w: use sops updatekeys", ErrOtherKeys)
+	}
+	rule, err := cfg.Match(file)
+	if err != nil {
+		return nil, err
+	}
+	target, err := RuleRecipients(cfg, rule, keys)
+	if err != nil {
+		return nil, err
+	}
+	d := CompareRule(rule, meta)
+	if d.Match() {
+		return nil, nil
+	}
+	return &KeyPlan{
+		File: file, Added: d.Added, Removed: d.Removed, Regroup: d.GroupsChanged || d.ThresholdChanged,
+		Groups: target, Threshold: d.ThresholdB,
+		src: src, meta: meta, info: info, spans: spans,
+	}, nil
+}
+
+// KeyCheck is one file of a tree as PlanKeysTree found it: Skipped, an
+// error (Err), up to date (Plan nil) or to be changed.
+type KeyCheck struct {
+	TreeFile
+	Plan *KeyPlan
+}
+
+// PlanKeysTree reads and plans files (ReadTreeFile, PlanKeys) in parallel;
+// the result is in the order of files.
+func PlanKeysTree(cfg *sopsconfig.Config, files []File, keys *Keys) []KeyCheck {
+	return parallel.Map(len(files), 0, func(i int) KeyCheck {
+		c := KeyCheck{TreeFile: ReadTreeFile(files[i])}
+		if !c.Skipped && c.Err == nil {
+			c.Plan, c.Err = PlanKeys(cfg, c.Path, c.Src, keys)
+		}
+		return c
+	})
+}
+
+// ApplyKeys applies plans in parallel (data keys opened and wrapped one at
+// a time): errs[i] is plans[i]'s outcome.
+func ApplyKeys(plans []*KeyPlan, keys yamlwalk.KeySource, o WriteOptions) []error {
+	return parallel.Map(len(plans), 0, func(i int) error { return plans[i].Apply(keys, o) })
+}
+
+// Apply opens the file's data key (verifying the MAC) and writes the file
+// back (Replace) with the key wrapped for the plan's recipients, values,
+// mac and lastmodified untouched; the rewrite is checked to hold exactly
+// the values and ciphertexts the file had.
+func (p *KeyPlan) Apply(keys yamlwalk.KeySource, o WriteOptions) error {
+	if f := FormatOf(p.File, p.src, FormatAuto); f != FormatYAML {
+		out, err := ReplaceKeys(f, p.src, p.meta, p.Groups, p.Threshold, keys)
+		if err != nil {
+			return err
+		}
+		return Replace(p.File, p.src, out, o)
+	}
+	dec, err := yamlwalk.Decrypt(p.src, yamlwalk.DecryptOptions{Keys: keys})
+	if err != nil {
+		return err
+	}
+	groups, err := WrapKeyGroups(dec.Key, p.Groups, p.Threshold)
+	if err != nil {
+		return err
+	}
+	// The metadata as decryption read it: the plan's may hold shrunk
+	// ciphertexts (keysInspect), the real MAC is the decrypted file's.
+	m := *dec.Metadata
+	m.KeyGroups, m.Grouped, m.ShamirThreshold = groups, len(groups) > 1, p.Threshold
+	out, err := yamlwalk.ReplaceMetadata(p.src, &m)
+	if err != nil {
+		return err
+	}
+	if err := sameValuesAndMAC(p.info, p.src, p.spans, out); err != nil {
+		return err
+	}
+	return Replace(p.File, p.src, out, o)
+}
+
+func otherKeys(m *yamlwalk.Metadata) bool {
+	for _, g := range m.KeyGroups {
+		if g.Other > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sameValuesAndMAC checks that out holds exactly the values and
+// ciphertexts, mac and lastmodified of src, which a inspected (with its
+// ciphertexts shrunk, at spans, when spans is not nil: then out is
+// inspected shrunk too, and every ciphertext compared byte for byte).
+func sameValuesAndMAC(a *yamlwalk.Info, src []byte, spans [][2]int, out []byte) error {
+	text := out
+	if spans != nil {
+		t, outSpans, ok := yamlwalk.ShrinkCiphertexts(out)
+		if !ok || len(outSpans) != len(spans) {
+			return errors.New("the rewritten file changed values (please report this)")
+		}
+		for i, sp := range spans {
+			if !bytes.Equal(src[sp[0]:sp[1]], out[outSpans[i][0]:outSpans[i][1]]) {
+				return errors.New("the rewritten file changed values (please report this)")
+			}
+		}
+		text = t
+	}
+	b, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
+	if err != nil {
+		return fmt.Errorf("the rewritten file does not parse (please report this): %w", err)
+	}
+	if len(a.Leaves) != len(b.Leaves) {
+		return errors.New("the rewritten file lost values (please report this)")
+	}
+	for i := range a.Leaves {
+		if a.Leaves[i].Path != b.Leaves[i].Path || a.Leaves[i].Ciphertext != b.Leaves[i].Ciphertext {
+			return errors.New("the rewritten file changed values (please report this)")
+		}
+	}
+	if b.Metadata.MAC != a.Metadata.MAC || b.Metadata.LastModified != a.Metadata.LastModified {
+		return errors.New("the rewritten file changed its mac (please report this)")
+	}
+	return nil
+}
+
+// keysInspect inspects a file for updatekeys. A YAML file is inspected
+// with its ciphertexts shrunk to placeholders (yamlwalk.ShrinkCiphertexts,
+// as decryption parses it: a third less work for the plan, which needs
+// only the sops block's recipients); spans says where the real ciphertexts
+// are, for sameValuesAndMAC. Its Metadata.MAC is then a placeholder:
+// nothing may write it back.
+func keysInspect(file string, src []byte) (*yamlwalk.Info, [][2]int, error) {
+	if FormatOf(file, src, FormatAuto) == FormatYAML {
+		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
+			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
+			return info, spans, err
+		}
+	}
+	info, err := Inspect(file, src, yamlwalk.Rules{})
+	return info, nil, err
+}
