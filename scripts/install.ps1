@@ -1,5 +1,5 @@
 # Install and update hook of the Helm plugin in the repository root on
-# Windows (Helm 3.17+ and Helm 4 run it through the manifest's platformHooks
+# Windows (Helm 3.18+ and Helm 4 run it through the manifest's platformHooks
 # entry for os "windows", with Windows PowerShell 5.1 or PowerShell 7; no sh
 # is needed). It does what scripts/install.sh does:
 #

@@ -3,7 +3,7 @@
 #
 #   helm plugin install https://github.com/sv-secrets/sv --version v0.1.0
 #
-# (Helm 3.17+ clones the repository and runs this through the manifest's
+# (Helm 3.18+ clones the repository and runs this through the manifest's
 # platformHooks; Helm 4 does the same for `helm plugin install DIR`). It puts
 # the program the plugin runs at bin/sv, in this order:
 #
