@@ -38,4 +38,6 @@
 //     directory, as a file or a named pipe.
 //   - driver.go: git's diff driver (TextconvFile) and merge driver
 //     (MergeFiles; MergeText for plaintext sides).
+//   - gitsetup.go: SetupGit, sv git setup's driver configuration,
+//     .gitattributes lines and pre-commit hook.
 package secretfile
