@@ -200,7 +200,7 @@ func helmFileCommand(c *cli.Context, s helmplugin.Settings, args []string) error
 	case "encrypt":
 		return helmEncrypt(c, fa)
 	}
-	return helmEdit(c, s, fa, args[1:])
+	return helmEdit(c, fa)
 }
 
 // helmDecrypt is helm-secrets' decrypt: the plaintext on standard output,
@@ -289,21 +289,12 @@ func helmEncrypt(c *cli.Context, fa *helmplugin.FileArgs) error {
 	return nil
 }
 
-// helmEdit is helm-secrets' edit: sv edit of FILE (args) with the
-// backend's --ignore-mac and --age, and the .sops.yaml nearest to FILE.
-// The editor session is sv edit's own, so it runs as that command.
-func helmEdit(c *cli.Context, s helmplugin.Settings, fa *helmplugin.FileArgs, args []string) error {
-	argv := []string{"sv", "edit"}
-	if fa.Config != "" {
-		argv = append(argv, "--config", fa.Config)
-	}
-	if s.Backend.IgnoreMAC {
-		argv = append(argv, "--ignore-mac")
-	}
-	for _, r := range s.Backend.Age {
-		argv = append(argv, "--age", r)
-	}
-	return newApp(c.App.Reader, c.App.Writer, c.App.ErrWriter).Run(append(argv, args...))
+// helmEdit is helm-secrets' edit: sv edit's session for FILE, with the
+// .sops.yaml nearest to it.
+func helmEdit(c *cli.Context, fa *helmplugin.FileArgs) error {
+	keys := newKeys()
+	return editFile(c.App.Reader, c.App.Writer, c.App.ErrWriter, fa.File, secretfile.EditOptions{IgnoreMAC: fa.IgnoreMAC, Keys: keys,
+		Rule: secretfile.HelmRule(fa, os.Getenv("SOPS_AGE_RECIPIENTS"), keys), EncryptComments: fa.EncryptComments, Write: writeOptions()})
 }
 
 // helmDownloader is what Helm runs for a secrets:// URL:

@@ -106,8 +106,7 @@ func HelmDecrypt(fa *helmplugin.FileArgs, o HelmOptions) (*HelmText, error) {
 // Encrypt's; nothing is written.
 func HelmEncrypt(fa *helmplugin.FileArgs, envRecipients string, keys *Keys) (*EncryptResult, error) {
 	o := EncryptOptions{IgnoreMAC: fa.IgnoreMAC, EncryptComments: fa.EncryptComments, Keys: keys,
-		Rule: RuleOptions{Recipients: fa.Age, EnvRecipients: envRecipients, Config: fa.Config,
-			Selection: fa.Selection, MACOnlyEncrypted: fa.MACOnlyEncrypted, Keys: keys}}
+		Rule: HelmRule(fa, envRecipients, keys)}
 	var err error
 	if o.As, err = ParseFormat(fa.InputType); err != nil {
 		return nil, err
@@ -116,6 +115,13 @@ func HelmEncrypt(fa *helmplugin.FileArgs, envRecipients string, keys *Keys) (*En
 		return nil, err
 	}
 	return Encrypt(fa.File, o)
+}
+
+// HelmRule is ResolveRule's options from fa (--age, --config, the
+// selection options) for a new file; envRecipients is SOPS_AGE_RECIPIENTS.
+func HelmRule(fa *helmplugin.FileArgs, envRecipients string, keys *Keys) RuleOptions {
+	return RuleOptions{Recipients: fa.Age, EnvRecipients: envRecipients, Config: fa.Config,
+		Selection: fa.Selection, MACOnlyEncrypted: fa.MACOnlyEncrypted, Keys: keys}
 }
 
 // downloader is helmplugin's downloader decrypting with o's keys into t.
