@@ -55,7 +55,9 @@ func loaderValue(raw string) (string, error) {
 		if i < 0 {
 			return "", errors.New("a double quote is not closed")
 		}
-		body := v[1 : 1+i]
+		// Line breaks in the file are LF for loaders (CRLF read as LF);
+		// an escaped \r is a CR of the value.
+		body := strings.ReplaceAll(v[1:1+i], "\r\n", "\n")
 		var b strings.Builder
 		for j := 0; j < len(body); j++ {
 			if body[j] != '\\' || j+1 == len(body) {
@@ -77,7 +79,7 @@ func loaderValue(raw string) (string, error) {
 				b.WriteByte(body[j])
 			}
 		}
-		return strings.ReplaceAll(b.String(), "\r\n", "\n"), nil
+		return b.String(), nil
 	case '\'':
 		i := strings.IndexByte(v[1:], '\'')
 		if i < 0 {

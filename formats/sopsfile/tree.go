@@ -313,7 +313,13 @@ func yamlNode(v any, p PathString) (*yaml.Node, error) {
 	}
 	n := &yaml.Node{}
 	if err := n.Encode(v); err != nil {
-		return nil, convertError(p, "the value cannot be written as YAML")
+		s, ok := v.(string)
+		if !ok {
+			return nil, convertError(p, "the value cannot be written as YAML")
+		}
+		// yaml.v3 cannot spell every string in its own style (a tab
+		// before a line break, say); double quotes hold any text.
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Style: yaml.DoubleQuotedStyle, Value: s}, nil
 	}
 	return n, nil
 }
