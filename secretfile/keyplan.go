@@ -33,10 +33,11 @@ type KeyPlan struct {
 	Groups    [][]crypt.Recipient
 	Threshold int
 
-	src   []byte
-	meta  *yamlwalk.Metadata
-	info  *yamlwalk.Info // src inspected, to compare the rewrite with
-	spans [][2]int       // where info's shrunk ciphertexts are in src (see keysInspect)
+	src    []byte
+	meta   *yamlwalk.Metadata
+	info   *yamlwalk.Info // src inspected, to compare the rewrite with
+	shrunk []byte         // the text info was inspected from, if shrunk (see keysInspect)
+	spans  [][2]int       // where shrunk's ciphertexts are in src
 }
 
 // PlanKeys compares the recipients of file, read as src, with those of
@@ -45,7 +46,7 @@ type KeyPlan struct {
 // Errors: yamlwalk.ErrNotEncrypted, ErrOtherKeys, *sopsconfig.ErrNoRule,
 // a rule sv cannot use (RuleRecipients), or the file's own.
 func PlanKeys(cfg *sopsconfig.Config, file string, src []byte, keys *Keys) (*KeyPlan, error) {
-	info, spans, err := keysInspect(file, src)
+	info, shrunk, spans, err := keysInspect(file, src)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func PlanKeys(cfg *sopsconfig.Config, file string, src []byte, keys *Keys) (*Key
 	return &KeyPlan{
 		File: file, Added: d.Added, Removed: d.Removed, Regroup: d.GroupsChanged || d.ThresholdChanged,
 		Groups: target, Threshold: d.ThresholdB,
-		src: src, meta: meta, info: info, spans: spans,
+		src: src, meta: meta, info: info, shrunk: shrunk, spans: spans,
 	}, nil
 }
 
@@ -124,6 +125,24 @@ func (p *KeyPlan) Apply(keys yamlwalk.KeySource, o WriteOptions) error {
 	// ciphertexts (keysInspect), the real MAC is the decrypted file's.
 	m := *dec.Metadata
 	m.KeyGroups, m.Grouped, m.ShamirThreshold = groups, len(groups) > 1, p.Threshold
+	if p.shrunk != nil {
+		// The sops block is replaced in the shrunk text the plan parsed
+		// (a fraction of the parsing), its placeholders then put back.
+		outShrunk, err := yamlwalk.ReplaceMetadata(p.shrunk, &m)
+		if err != nil {
+			return err
+		}
+		out, err := expandCiphertexts(outShrunk, p.src, p.spans)
+		if err != nil {
+			return err
+		}
+		if !onlyMetadataChanged(p.shrunk, outShrunk, p.info) {
+			if err := sameValuesAndMAC(p.info, p.src, p.spans, out); err != nil {
+				return err
+			}
+		}
+		return Replace(p.File, p.src, out, o)
+	}
 	out, err := yamlwalk.ReplaceMetadata(p.src, &m)
 	if err != nil {
 		return err
@@ -132,6 +151,62 @@ func (p *KeyPlan) Apply(keys yamlwalk.KeySource, o WriteOptions) error {
 		return err
 	}
 	return Replace(p.File, p.src, out, o)
+}
+
+// placeholderStart begins every placeholder ShrinkCiphertexts writes
+// ("ENC[AES256_GCM,~N,TYPE]"); no real ciphertext holds a "~".
+var placeholderStart = []byte("ENC[AES256_GCM,~")
+
+// expandCiphertexts puts the ciphertexts of src (at spans) back for the
+// placeholders of shrunk text: each placeholder N becomes src's
+// ciphertext N.
+func expandCiphertexts(shrunk, src []byte, spans [][2]int) ([]byte, error) {
+	out := make([]byte, 0, len(src))
+	rest := shrunk
+	for {
+		i := bytes.Index(rest, placeholderStart)
+		if i < 0 {
+			return append(out, rest...), nil
+		}
+		j := bytes.IndexByte(rest[i:], ']')
+		if j < 0 {
+			return nil, errors.New("the rewritten file changed values (please report this)")
+		}
+		n, _, ok := yamlwalk.PlaceholderIndex(string(rest[i : i+j+1]))
+		if !ok || n < 0 || n >= len(spans) {
+			return nil, errors.New("the rewritten file changed values (please report this)")
+		}
+		out = append(append(out, rest[:i]...), src[spans[n][0]:spans[n][1]]...)
+		rest = rest[i+j+1:]
+	}
+}
+
+// onlyMetadataChanged reports whether after differs from before (both
+// shrunk) only in lines that hold none of info's values (info: before
+// inspected), with no placeholder in the new text: then the values and
+// their ciphertexts are those of before, byte for byte, without parsing
+// after again. It is false for a file with several sops blocks between
+// values (a multi-document file); sameValuesAndMAC checks those.
+func onlyMetadataChanged(before, after []byte, info *yamlwalk.Info) bool {
+	p := 0
+	for p < len(before) && p < len(after) && before[p] == after[p] {
+		p++
+	}
+	s := 0
+	for s < len(before)-p && s < len(after)-p && before[len(before)-1-s] == after[len(after)-1-s] {
+		s++
+	}
+	if bytes.Contains(after[p:len(after)-s], placeholderStart) {
+		return false
+	}
+	first := bytes.Count(before[:p], []byte("\n")) + 1
+	last := first + bytes.Count(before[p:len(before)-s], []byte("\n"))
+	for _, l := range info.Leaves {
+		if l.Line >= first && l.Line <= last {
+			return false
+		}
+	}
+	return true
 }
 
 func otherKeys(m *yamlwalk.Metadata) bool {
@@ -182,16 +257,16 @@ func sameValuesAndMAC(a *yamlwalk.Info, src []byte, spans [][2]int, out []byte) 
 // keysInspect inspects a file for updatekeys. A YAML file is inspected
 // with its ciphertexts shrunk to placeholders (yamlwalk.ShrinkCiphertexts,
 // as decryption parses it: a third less work for the plan, which needs
-// only the sops block's recipients); spans says where the real ciphertexts
-// are, for sameValuesAndMAC. Its Metadata.MAC is then a placeholder:
+// only the sops block's recipients), returned as shrunk; spans says where
+// the real ciphertexts are. Its Metadata.MAC is then a placeholder:
 // nothing may write it back.
-func keysInspect(file string, src []byte) (*yamlwalk.Info, [][2]int, error) {
+func keysInspect(file string, src []byte) (info *yamlwalk.Info, shrunk []byte, spans [][2]int, err error) {
 	if FormatOf(file, src, FormatAuto) == FormatYAML {
 		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
 			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
-			return info, spans, err
+			return info, text, spans, err
 		}
 	}
-	info, err := Inspect(file, src, yamlwalk.Rules{})
-	return info, nil, err
+	info, err = Inspect(file, src, yamlwalk.Rules{})
+	return info, nil, nil, err
 }

@@ -226,3 +226,50 @@ func TestCheck(t *testing.T) {
 		t.Errorf("recipients problem: %s", rep.Problems[1].Message)
 	}
 }
+
+// Apply rewrites the sops block in the shrunk text and checks the values
+// by their bytes; a change that reaches a value's line is left to the
+// parse (sameValuesAndMAC), as is a file of several documents.
+func TestApplyKeysShrunk(t *testing.T) {
+	dir := t.TempDir()
+	keys, alice := treeKeys(t, dir)
+	bob := recipient(t)
+	encryptTo(t, "values.yaml", "a: 1\nb: two\nc_unencrypted: 3\n", alice)
+	encryptTo(t, "docs.yaml", "a: 1\n---\nb: two\n", alice)
+	writeFile(t, ".sops.yaml", "creation_rules:\n  - age: "+alice+","+bob+"\n")
+	cfg, _ := LoadConfig("", true)
+	for _, name := range []string{"values.yaml", "docs.yaml"} {
+		src := readFile(t, name)
+		p, err := PlanKeys(cfg, name, src, nil)
+		if err != nil || p == nil || p.shrunk == nil {
+			t.Fatalf("%s: plan %+v, %v", name, p, err)
+		}
+		if err := p.Apply(keys, WriteOptions{}); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		out := readFile(t, name)
+		if _, err := DecryptFile(name, DecryptOptions{Keys: keys}); err != nil {
+			t.Fatalf("%s after the update: %v", name, err)
+		}
+		if p, _ := PlanKeys(cfg, name, out, nil); p != nil {
+			t.Errorf("%s: not up to date after the update", name)
+		}
+	}
+	src := readFile(t, "values.yaml")
+	text, spans, _ := yamlwalk.ShrinkCiphertexts(src)
+	info, _ := yamlwalk.Inspect(text, yamlwalk.Rules{})
+	if back, err := expandCiphertexts(text, src, spans); err != nil || !bytes.Equal(back, src) {
+		t.Errorf("expand(shrink(src)) != src: %v", err)
+	}
+	i := bytes.Index(text, []byte("sops:"))
+	if !onlyMetadataChanged(text, append(append([]byte{}, text[:i]...), "sops: {}\n"...), info) {
+		t.Error("a new sops block alone: not seen as metadata only")
+	}
+	changed := bytes.Replace(text, []byte("c_unencrypted: 3"), []byte("c_unencrypted: 4"), 1)
+	if onlyMetadataChanged(text, changed, info) {
+		t.Error("a plaintext value changed: seen as metadata only")
+	}
+	if _, err := expandCiphertexts([]byte("a: ENC[AES256_GCM,~99,str]\n"), src, spans); err == nil {
+		t.Error("a placeholder with no ciphertext expanded")
+	}
+}

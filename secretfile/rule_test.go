@@ -61,3 +61,29 @@ func TestCompareRule(t *testing.T) {
 		})
 	}
 }
+
+// The merge driver compares two versions' recipients as status, check and
+// updatekeys compare a file with its rule (keygroups.Compare).
+func TestSameRecipients(t *testing.T) {
+	const (
+		a    = "age1a"
+		b    = "age1b"
+		ssh  = "ssh-ed25519 AAAAkey alice@laptop"
+		ssh2 = "ssh-ed25519 AAAAkey alice@desktop"
+	)
+	for _, tc := range []struct {
+		name string
+		x, y *yamlwalk.Metadata
+		same bool
+	}{
+		{"order", meta(0, []string{a, b}), meta(0, []string{b, a}), true},
+		{"ssh comment", meta(0, []string{a, ssh}), meta(0, []string{ssh2, a}), true},
+		{"threshold unset is all groups", meta(0, []string{a}, []string{b}), meta(2, []string{a}, []string{b}), true},
+		{"recipient added", meta(0, []string{a}), meta(0, []string{a, b}), false},
+		{"regrouped", meta(0, []string{a, b}), meta(2, []string{a}, []string{b}), false},
+	} {
+		if got := SameRecipients(tc.x, tc.y); got != tc.same {
+			t.Errorf("%s: SameRecipients = %v, want %v", tc.name, got, tc.same)
+		}
+	}
+}
