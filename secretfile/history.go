@@ -37,7 +37,8 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 }
 
 // LogOptions decides which files sv log follows in h: without args every
-// file Candidate accepts that is encrypted in the work tree now or that a
+// file Candidate accepts (or the tree walk finds by content, encrypted
+// now) that is encrypted in the work tree now or that a
 // rule of cfg with a path_regex covers; args (files, directories) limit
 // that to the files below the directories, and a file named is followed
 // even if nothing covers it. cfg may be nil.
@@ -61,6 +62,9 @@ func LogOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 	covered := func(rel string) bool {
 		return encryptedNow[rel] || CoveredBy(cfg, abs(rel)) != nil
 	}
+	// The tree walk's files: by name, or found by content (a sops binary
+	// or .env.* file, encrypted now).
+	inTree := func(rel, below string) bool { return Candidate(below) || encryptedNow[rel] }
 	// The walk reads *.yaml and *.yml; other files sv encrypted (JSON,
 	// dotenv, INI, binary) are read when they are encrypted now.
 	for rel := range encryptedNow {
@@ -70,7 +74,7 @@ func LogOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 	}
 	sort.Strings(opt.Files)
 	if len(args) == 0 {
-		opt.Keep = func(rel string) bool { return Candidate(rel) && covered(rel) }
+		opt.Keep = func(rel string) bool { return inTree(rel, rel) && covered(rel) }
 		return opt, nil
 	}
 	files := map[string]bool{}
@@ -99,7 +103,7 @@ func LogOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.
 			return true
 		}
 		for _, d := range dirs {
-			if strings.HasPrefix(rel, d) && Candidate(rel[len(d):]) && covered(rel) {
+			if strings.HasPrefix(rel, d) && inTree(rel, rel[len(d):]) && covered(rel) {
 				return true
 			}
 		}
