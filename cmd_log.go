@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sv-secrets/sv/audit"
@@ -54,7 +53,8 @@ commit (full hash), author, email, file, event (added, changed, removed,
 encrypted, plaintext, recipients, rotated, unencrypted, deleted, horizon,
 invalid), path, doc (document number, only in files with several
 documents), values (count for rotated, unencrypted, deleted, horizon),
-recipients_added, recipients_removed, detail (invalid only).
+recipients_added, recipients_removed, detail (invalid; recipients when the
+key groups or the shamir_threshold changed).
 
 Example:
    sv log
@@ -128,7 +128,7 @@ func logAction(c *cli.Context) error {
 	return h.Walk(context.Background(), opt, func(fc *audit.FileChange) error {
 		evs := fc.Events
 		if filter != "" {
-			evs = filterEvents(evs, filter)
+			evs = audit.FilterPath(evs, filter)
 		}
 		if len(evs) == 0 {
 			return nil
@@ -159,25 +159,4 @@ func logAction(c *cli.Context) error {
 		}
 		return nil
 	})
-}
-
-// filterEvents keeps the events for the value at path or below it, and
-// the events about the whole file (a rotation or recipient change concerns
-// every value).
-func filterEvents(evs []audit.Event, path string) []audit.Event {
-	var out []audit.Event
-	for _, e := range evs {
-		if e.Path == "" || underPath(e.Path, path) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-func underPath(p, prefix string) bool {
-	if !strings.HasPrefix(p, prefix) {
-		return false
-	}
-	rest := p[len(prefix):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
 }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -36,22 +35,4 @@ func cmdAuditHashes(ts *testscript.TestScript, neg bool, args []string) {
 		return h
 	})
 	ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(out), 0o644))
-}
-
-func TestUnderPath(t *testing.T) {
-	for _, c := range []struct {
-		p, prefix string
-		want      bool
-	}{
-		{"db.password", "db", true},
-		{"db", "db", true},
-		{"db.hosts[0]", "db.hosts", true},
-		{"dbx.password", "db", false},
-		{"api.token", "db", false},
-		{`a["b.c"]`, "a", true},
-	} {
-		if got := underPath(c.p, c.prefix); got != c.want {
-			t.Errorf("underPath(%q, %q) = %v", c.p, c.prefix, got)
-		}
-	}
 }

@@ -386,6 +386,28 @@ func newDataKey(old, new *Snapshot) bool {
 	return !shared
 }
 
+// FilterPath keeps the events for the value at path (a canonical
+// ValuePath string: db.password, a["b.c"]) or below it, and the events
+// about the whole file (a rotation or recipient change concerns every
+// value).
+func FilterPath(evs []Event, path string) []Event {
+	var out []Event
+	for _, e := range evs {
+		if e.Path == "" || underPath(e.Path, path) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func underPath(p, prefix string) bool {
+	if !strings.HasPrefix(p, prefix) {
+		return false
+	}
+	rest := p[len(prefix):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
+}
+
 // groupChange words a change of key groups or threshold ("" for none
 // beyond recipients added or removed).
 func groupChange(d keygroups.Diff) string {

@@ -220,3 +220,21 @@ func TestBlankLastModified(t *testing.T) {
 		t.Errorf("changed a value: %q", got)
 	}
 }
+
+func TestUnderPath(t *testing.T) {
+	for _, c := range []struct {
+		p, prefix string
+		want      bool
+	}{
+		{"db.password", "db", true},
+		{"db", "db", true},
+		{"db.hosts[0]", "db.hosts", true},
+		{"dbx.password", "db", false},
+		{"api.token", "db", false},
+		{`a["b.c"]`, "a", true},
+	} {
+		if got := underPath(c.p, c.prefix); got != c.want {
+			t.Errorf("underPath(%q, %q) = %v", c.p, c.prefix, got)
+		}
+	}
+}
