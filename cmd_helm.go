@@ -36,7 +36,8 @@ value that is SOPS-encrypted, and every http(s):// or other URL, is passed
 on as a secrets:// URL, so Helm reads its plaintext from sv through a pipe:
 no decrypted file is ever written. A leading ? makes a file optional.
 Helm's output and exit code pass through. encrypt and edit use the
-.sops.yaml nearest to FILE; OPTIONS apply to them too.
+.sops.yaml nearest to FILE; OPTIONS apply to them too, and so do the
+options of sv encrypt, sv decrypt and sv edit (e.g. decrypt --extract).
 
 Options:
   -q, --quiet                         accepted (sv prints nothing in wrapper mode)
