@@ -1,7 +1,9 @@
 // Package helmplugin is the Helm side of sv: the grammar of the secrets://
 // URLs Helm hands to a downloader plugin, the downloader itself, the argv
-// rewriting of the `helm secrets` wrapper, Helm version detection, and the
-// plugin.yaml files and directories that make Helm 3 and Helm 4 run sv.
+// rewriting of the `helm secrets` wrapper, helm-secrets' command line
+// (ParseOptions, ParseFileArgs), finding helm and its version (Detect),
+// and the plugin.yaml files and directories that make Helm 3 and Helm 4
+// run sv.
 //
 // It decrypts nothing itself: callers pass a Decrypter (the sv core), so
 // the package stays free of key handling and printing.
