@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -56,8 +55,8 @@ type CheckOptions struct {
 	// (Staged), instead of Paths; a .sops.yaml staged is read as staged.
 	Staged bool
 	// Config (--config) is the .sops.yaml for every file; without it (and
-	// without SOPS_CONFIG, sops's own variable) each file has the nearest
-	// one above it.
+	// without SOPS_CONFIG: sopsconfig.Named) each file has the nearest one
+	// above it.
 	Config string
 	// MaxAge is the longest a value may go unchanged in git (0: no limit),
 	// MaxAgeFlag how it was given, for messages; a rule's sv_max_age
@@ -91,7 +90,7 @@ type checkTarget struct {
 // be read, git failing).
 func Check(o CheckOptions) (*CheckReport, error) {
 	var cfg *sopsconfig.Config
-	fixed := o.Config != "" || os.Getenv("SOPS_CONFIG") != ""
+	fixed := sopsconfig.Named(o.Config) != ""
 	if fixed {
 		var err error
 		if cfg, err = LoadConfig(o.Config, true); err != nil {

@@ -7,7 +7,8 @@
 // turn their flags into options and make one call. It reads no flag
 // values from the environment either: SOPS_AGE_RECIPIENTS comes in
 // RuleOptions; only sops's own lookups stay where sops has them
-// (SOPS_CONFIG in sopsconfig.Find, the identity variables in NewKeys).
+// (SOPS_CONFIG in sopsconfig.Find and sopsconfig.Named, the identity
+// variables in NewKeys).
 //
 // The parts:
 //   - format.go: the formats (Format, FormatOf, ParseFormat), the store
@@ -17,7 +18,9 @@
 //   - rules.go: recipients and selection in one place (ResolveRule:
 //     flags > SOPS_AGE_RECIPIENTS > the nearest .sops.yaml), LoadConfig,
 //     RuleFor, and the recipient checks (Drift, TrustedRecipients).
-//   - rule.go: CompareRule, the one comparison of a file with its rule.
+//   - rule.go: CompareRule, the one comparison of a file with its rule,
+//     and SameRecipients, of two versions (both keygroups.Compare, which
+//     the audit uses too).
 //   - open.go: Decrypt (errors name the file: *FileError), Textconv.
 //   - encrypt.go: Encrypt (new or incremental), Reencrypt after an edit,
 //     Rotate and ReplaceKeys for the formats other than YAML.
@@ -25,7 +28,14 @@
 //   - values.go: --extract and exec-env's variables.
 //   - write.go: Read, and Write/Replace/Create (atomic, mode-keeping,
 //     Replace with the changed-on-disk guard, *ChangedError).
-//   - walk.go: Walk, the one way to find the files of a tree.
+//   - walk.go: Walk, the one way to find the files of a tree;
+//     tree.go: ReadTreeFile, a found file read for a tree command.
+//   - keyplan.go: updatekeys (PlanKeys without a key, KeyPlan.Apply).
+//   - rotate.go: RotateFile, a new data key for the trusted recipients.
+//   - status.go: StatusOf, a file's FileStatus (sv status, its --json).
+//   - check.go: Check, sv check's Problems (incl. max-age).
+//   - history.go: what git history says without keys: LogOptions (sv
+//     log's files), ValueAges (status --ages), ParseSince.
 //   - edit.go: OpenEdit and Edit.Save, sv edit's file side (running the
 //     editor and asking the user are the caller's).
 //   - set.go: Set and Unset, one value changed in place (made again on

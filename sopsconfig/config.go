@@ -111,11 +111,8 @@ var ErrNotFound = errors.New("no " + FileName + " found in this directory or any
 // Find returns the path of the config: explicit if set, else SOPS_CONFIG,
 // else the nearest .sops.yaml walking up from dir (at most 100 levels).
 func Find(dir, explicit string) (string, error) {
-	if explicit != "" {
-		return explicit, nil
-	}
-	if env := os.Getenv("SOPS_CONFIG"); env != "" {
-		return env, nil
+	if p := Named(explicit); p != "" {
+		return p, nil
 	}
 	d, err := filepath.Abs(dir)
 	if err != nil {
@@ -133,6 +130,15 @@ func Find(dir, explicit string) (string, error) {
 		d = parent
 	}
 	return "", ErrNotFound
+}
+
+// Named returns the config file named by explicit (--config) or, without
+// it, by SOPS_CONFIG; "" means each file has the nearest .sops.yaml.
+func Named(explicit string) string {
+	if explicit != "" {
+		return explicit
+	}
+	return os.Getenv("SOPS_CONFIG")
 }
 
 // Load reads and parses a config file.
