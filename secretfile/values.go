@@ -26,13 +26,15 @@ type EnvVar struct {
 // file as read, for its format): a dotenv file's variables as dotenv
 // loaders read them (see dotenv.Vars; prefix is put before each name, a
 // later line wins over an earlier one), YAML and JSON through EnvVarsYAML,
-// INI and binary files as envINI and envBinary read them.
+// INI and binary files as envINI and envBinary read them. A .env.* file
+// (IsDotenvName) is read as dotenv even when it was encrypted as binary,
+// as sops does by default: its plaintext is a dotenv file.
 func EnvVars(file string, src, text []byte, prefix string) ([]EnvVar, error) {
-	switch FormatOf(file, src, FormatAuto) {
-	case FormatDotenv:
-	case FormatINI:
+	switch f := FormatOf(file, src, FormatAuto); {
+	case f == FormatDotenv, f == FormatBinary && IsDotenvName(file):
+	case f == FormatINI:
 		return envINI(text, prefix)
-	case FormatBinary:
+	case f == FormatBinary:
 		return envBinary(text, prefix)
 	default:
 		return EnvVarsYAML(text, prefix)
