@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"filippo.io/age/plugin"
-	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/secretfile"
 	"golang.org/x/term"
 )
@@ -26,9 +25,6 @@ func keyEnv() secretfile.KeyEnv {
 // newKeys is the identities of the process, loaded on first use; a
 // command makes one and shares it.
 func newKeys() *secretfile.Keys { return secretfile.NewKeys(keyEnv()) }
-
-// loadKeyring loads identities from every standard source.
-func loadKeyring() (*crypt.Keyring, error) { return newKeys().Keyring() }
 
 // readPassphrase prompts on the terminal, bypassing redirected stdio.
 func readPassphrase(prompt string) ([]byte, error) {

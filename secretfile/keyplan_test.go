@@ -202,12 +202,12 @@ func TestCheck(t *testing.T) {
 	writeFile(t, "secrets/plain.yaml", "password: hunter2\n")
 	encryptTo(t, "secrets/stale.yaml", "password: hunter2\n", alice)
 	writeFile(t, "other.yaml", "not: covered\n")
-	rep, err := Check(CheckOptions{Keys: keys, OpenHistory: func() (*audit.History, error) { return nil, errors.New("no history here") }})
+	_, err := Check(CheckOptions{Keys: keys, OpenHistory: func() (*audit.History, error) { return nil, errors.New("no history here") }})
 	if err == nil || err.Error() != "value ages need git history: no history here" {
 		t.Errorf("max-age without history: %v", err)
 	}
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - path_regex: secrets/\n    age: "+alice+","+bob+"\n")
-	rep, err = Check(CheckOptions{Keys: keys})
+	rep, err := Check(CheckOptions{Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
