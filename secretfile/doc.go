@@ -50,4 +50,7 @@
 //     (MergeFiles; MergeText for plaintext sides).
 //   - gitsetup.go: SetupGit, sv git setup's driver configuration,
 //     .gitattributes lines and pre-commit hook.
+//   - helm.go: the Helm plugin's side (HelmEncrypt, HelmDecrypt of a
+//     file or URL, HelmFetch for the downloader), from helm-secrets'
+//     command line as helmplugin parses it.
 package secretfile
