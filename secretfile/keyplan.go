@@ -183,11 +183,18 @@ func expandCiphertexts(shrunk, src []byte, spans [][2]int) ([]byte, error) {
 
 // onlyMetadataChanged reports whether after differs from before (both
 // shrunk) only in lines that hold none of info's values (info: before
-// inspected), with no placeholder in the new text: then the values and
-// their ciphertexts are those of before, byte for byte, without parsing
-// after again. It is false for a file with several sops blocks between
-// values (a multi-document file); sameValuesAndMAC checks those.
+// inspected), the only placeholder in the changed part of before being the
+// mac's and none in after's: then the values and their ciphertexts are
+// those of before, byte for byte, without parsing after again. It is false
+// for a file with several sops blocks between values (a multi-document
+// file), or with line breaks other than LF (YAML counts NEL, LS and PS
+// too): sameValuesAndMAC checks those.
 func onlyMetadataChanged(before, after []byte, info *yamlwalk.Info) bool {
+	for _, brk := range []string{"\r", "\u0085", "\u2028", "\u2029"} {
+		if bytes.Contains(before, []byte(brk)) {
+			return false
+		}
+	}
 	p := 0
 	for p < len(before) && p < len(after) && before[p] == after[p] {
 		p++
@@ -199,14 +206,42 @@ func onlyMetadataChanged(before, after []byte, info *yamlwalk.Info) bool {
 	if bytes.Contains(after[p:len(after)-s], placeholderStart) {
 		return false
 	}
+	changed := before[p : len(before)-s]
+	for rest := changed; ; {
+		i := bytes.Index(rest, placeholderStart)
+		if i < 0 {
+			break
+		}
+		if info.Metadata == nil || !bytes.HasPrefix(rest[i:], []byte(info.Metadata.MAC)) {
+			return false
+		}
+		rest = rest[i+len(placeholderStart):]
+	}
 	first := bytes.Count(before[:p], []byte("\n")) + 1
-	last := first + bytes.Count(before[p:len(before)-s], []byte("\n"))
+	last := first + bytes.Count(changed, []byte("\n"))
 	for _, l := range info.Leaves {
 		if l.Line >= first && l.Line <= last {
 			return false
 		}
 	}
 	return true
+}
+
+// keysInspect inspects a file for updatekeys. A YAML file is inspected
+// with its ciphertexts shrunk to placeholders (yamlwalk.ShrinkCiphertexts,
+// as decryption parses it: a third less work for the plan, which needs
+// only the sops block's recipients), returned as shrunk; spans says where
+// the real ciphertexts are. Its Metadata.MAC is then a placeholder:
+// nothing may write it back.
+func keysInspect(file string, src []byte) (info *yamlwalk.Info, shrunk []byte, spans [][2]int, err error) {
+	if FormatOf(file, src, FormatAuto) == FormatYAML {
+		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
+			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
+			return info, text, spans, err
+		}
+	}
+	info, err = Inspect(file, src, yamlwalk.Rules{})
+	return info, nil, nil, err
 }
 
 func otherKeys(m *yamlwalk.Metadata) bool {
@@ -252,21 +287,4 @@ func sameValuesAndMAC(a *yamlwalk.Info, src []byte, spans [][2]int, out []byte) 
 		return errors.New("the rewritten file changed its mac (please report this)")
 	}
 	return nil
-}
-
-// keysInspect inspects a file for updatekeys. A YAML file is inspected
-// with its ciphertexts shrunk to placeholders (yamlwalk.ShrinkCiphertexts,
-// as decryption parses it: a third less work for the plan, which needs
-// only the sops block's recipients), returned as shrunk; spans says where
-// the real ciphertexts are. Its Metadata.MAC is then a placeholder:
-// nothing may write it back.
-func keysInspect(file string, src []byte) (info *yamlwalk.Info, shrunk []byte, spans [][2]int, err error) {
-	if FormatOf(file, src, FormatAuto) == FormatYAML {
-		if text, spans, ok := yamlwalk.ShrinkCiphertexts(src); ok && spans != nil {
-			info, err := yamlwalk.Inspect(text, yamlwalk.Rules{})
-			return info, text, spans, err
-		}
-	}
-	info, err = Inspect(file, src, yamlwalk.Rules{})
-	return info, nil, nil, err
 }

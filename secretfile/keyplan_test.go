@@ -244,6 +244,16 @@ func TestApplyKeysShrunk(t *testing.T) {
 		if err != nil || p == nil || p.shrunk == nil {
 			t.Fatalf("%s: plan %+v, %v", name, p, err)
 		}
+		dec, err := yamlwalk.Decrypt(src, yamlwalk.DecryptOptions{Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := *dec.Metadata
+		m.KeyGroups = append(m.KeyGroups, m.KeyGroups[0])
+		after, err := yamlwalk.ReplaceMetadata(p.shrunk, &m)
+		if fast := onlyMetadataChanged(p.shrunk, after, p.info); err != nil || fast != (name == "values.yaml") {
+			t.Errorf("%s: checked by bytes alone: %v (%v)", name, fast, err)
+		}
 		if err := p.Apply(keys, WriteOptions{}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -264,6 +274,10 @@ func TestApplyKeysShrunk(t *testing.T) {
 	i := bytes.Index(text, []byte("sops:"))
 	if !onlyMetadataChanged(text, append(append([]byte{}, text[:i]...), "sops: {}\n"...), info) {
 		t.Error("a new sops block alone: not seen as metadata only")
+	}
+	withComment := append(append(append([]byte{}, text[:i]...), "#ENC[AES256_GCM,~99,comment]\n"...), text[i:]...)
+	if onlyMetadataChanged(withComment, append(append([]byte{}, text[:i]...), "sops: {}\n"...), info) {
+		t.Error("an encrypted comment dropped: seen as metadata only")
 	}
 	changed := bytes.Replace(text, []byte("c_unencrypted: 3"), []byte("c_unencrypted: 4"), 1)
 	if onlyMetadataChanged(text, changed, info) {
