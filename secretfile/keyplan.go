@@ -187,10 +187,10 @@ func expandCiphertexts(shrunk, src []byte, spans [][2]int) ([]byte, error) {
 // mac's and none in after's: then the values and their ciphertexts are
 // those of before, byte for byte, without parsing after again. It is false
 // for a file with several sops blocks between values (a multi-document
-// file), or with line breaks other than LF (YAML counts NEL, LS and PS
-// too): sameValuesAndMAC checks those.
+// file), or with NEL, LS or PS in it (YAML counts them as line breaks;
+// bare CRs do not parse): sameValuesAndMAC checks those.
 func onlyMetadataChanged(before, after []byte, info *yamlwalk.Info) bool {
-	for _, brk := range []string{"\r", "\u0085", "\u2028", "\u2029"} {
+	for _, brk := range []string{"\u0085", "\u2028", "\u2029"} {
 		if bytes.Contains(before, []byte(brk)) {
 			return false
 		}
