@@ -72,15 +72,15 @@ func updatekeysAction(c *cli.Context) error {
 		upToDate int
 		probs    = &fileProblems{verb: "update"}
 	)
-	for _, k := range secretfile.PlanKeysTree(cfg, files, keys) {
+	secretfile.PlanKeysTree(cfg, files, keys, func(k secretfile.KeyCheck) {
 		if !probs.count(k.TreeFile) {
-			continue
+			return
 		}
 		p := k.Plan
 		if p == nil {
 			upToDate++
 			fmt.Fprintf(out, "%s: up to date\n", k.Path)
-			continue
+			return
 		}
 		for _, r := range p.Removed {
 			fmt.Fprintf(out, "%s: remove %s\n", p.File, crypt.ShortRecipient(r))
@@ -92,7 +92,7 @@ func updatekeysAction(c *cli.Context) error {
 			fmt.Fprintf(out, "%s: regroup keys (%d key group(s), threshold %d)\n", p.File, len(p.Groups), p.Threshold)
 		}
 		plans = append(plans, p)
-	}
+	})
 	if c.Bool("dry-run") {
 		fmt.Fprintf(out, "%d file(s) would be updated, %d up to date\n", len(plans), upToDate)
 		return probs.err()
@@ -112,15 +112,14 @@ func updatekeysAction(c *cli.Context) error {
 		if _, err := keys.Keyring(); err != nil {
 			return err
 		}
-		for i, err := range secretfile.ApplyKeys(plans, keys, writeOptions()) {
-			p := plans[i]
+		secretfile.ApplyKeys(plans, keys, writeOptions(), func(p *secretfile.KeyPlan, err error) {
 			if err != nil {
 				probs.add(p.File, err)
-				continue
+				return
 			}
 			updated++
 			fmt.Fprintf(c.App.ErrWriter, "sv: %s: recipients updated (%d added, %d removed)\n", p.File, len(p.Added), len(p.Removed))
-		}
+		})
 	}
 	fmt.Fprintf(out, "%d file(s) updated, %d up to date\n", updated, upToDate)
 	return probs.err()
@@ -186,10 +185,9 @@ func rotateAction(c *cli.Context) error {
 	probs := &fileProblems{verb: "rotate"}
 	removed := map[string]bool{}
 	stderr := c.App.ErrWriter
-	rotated := 0
-	for _, x := range secretfile.RotateTree(files, opt) {
+	secretfile.RotateTree(files, opt, func(x secretfile.RotatedFile) {
 		if x.Skipped {
-			continue
+			return
 		}
 		probs.total++
 		file, r, err := x.Path, x.Rotation, x.Err
@@ -214,16 +212,15 @@ func rotateAction(c *cli.Context) error {
 		}
 		if err != nil {
 			probs.add(file, err)
-			continue
+			return
 		}
 		var parts []string
 		for _, g := range r.Groups {
 			parts = append(parts, shortRecipientList(g))
 		}
 		fmt.Fprintf(stderr, "sv: %s: new data key for %s\n", file, strings.Join(parts, " | "))
-		rotated++
 		fmt.Fprintf(stderr, "sv: %s: rotated, %d value(s) re-encrypted under a new data key\n", file, r.Result.Encrypted)
-	}
+	})
 	for _, r := range rm {
 		if !removed[r] && probs.total > 0 {
 			warnf(stderr, "--rm-age %s: not a recipient of any of the files", r)

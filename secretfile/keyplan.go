@@ -83,22 +83,25 @@ type KeyCheck struct {
 	Plan *KeyPlan
 }
 
-// PlanKeysTree reads and plans files (ReadTreeFile, PlanKeys) in parallel;
-// the result is in the order of files.
-func PlanKeysTree(cfg *sopsconfig.Config, files []File, keys *Keys) []KeyCheck {
-	return parallel.Map(len(files), 0, func(i int) KeyCheck {
+// PlanKeysTree reads and plans files (ReadTreeFile, PlanKeys) in
+// parallel, handing each to emit in the order of files as soon as it and
+// those before it are done (so a caller prints as it goes).
+func PlanKeysTree(cfg *sopsconfig.Config, files []File, keys *Keys, emit func(KeyCheck)) {
+	parallel.Ordered(len(files), 0, func(i int) KeyCheck {
 		c := KeyCheck{TreeFile: ReadTreeFile(files[i])}
 		if !c.Skipped && c.Err == nil {
 			c.Plan, c.Err = PlanKeys(cfg, c.Path, c.Src, keys)
 		}
 		return c
-	})
+	}, func(_ int, c KeyCheck) { emit(c) })
 }
 
 // ApplyKeys applies plans in parallel (data keys opened and wrapped one at
-// a time): errs[i] is plans[i]'s outcome.
-func ApplyKeys(plans []*KeyPlan, keys yamlwalk.KeySource, o WriteOptions) []error {
-	return parallel.Map(len(plans), 0, func(i int) error { return plans[i].Apply(keys, o) })
+// a time), handing plans[i]'s outcome to emit in order, as it goes.
+func ApplyKeys(plans []*KeyPlan, keys yamlwalk.KeySource, o WriteOptions, emit func(p *KeyPlan, err error)) {
+	parallel.Ordered(len(plans), 0, func(i int) error {
+		return plans[i].Apply(keys, o)
+	}, func(i int, err error) { emit(plans[i], err) })
 }
 
 // Apply opens the file's data key (verifying the MAC) and writes the file

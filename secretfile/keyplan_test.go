@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 	"github.com/sv-secrets/sv/audit"
+	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -63,6 +64,20 @@ func readFile(t *testing.T, name string) []byte {
 	return b
 }
 
+// planTree is PlanKeysTree's files in a slice.
+func planTree(cfg *sopsconfig.Config, files []File) []KeyCheck {
+	var out []KeyCheck
+	PlanKeysTree(cfg, files, nil, func(c KeyCheck) { out = append(out, c) })
+	return out
+}
+
+// rotateOne is RotateTree's one file.
+func rotateOne(files []File, o RotateOptions) RotatedFile {
+	var out []RotatedFile
+	RotateTree(files, o, func(r RotatedFile) { out = append(out, r) })
+	return out[0]
+}
+
 // withoutSops is a YAML file's text before its sops: block.
 func withoutSops(b []byte) []byte { return b[:bytes.Index(b, []byte("\nsops:"))] }
 
@@ -83,7 +98,7 @@ func TestPlanAndApplyKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := readFile(t, "values.yaml")
-	checks := PlanKeysTree(cfg, files, nil)
+	checks := planTree(cfg, files)
 	if len(checks) != 1 || checks[0].Err != nil || checks[0].Plan == nil {
 		t.Fatalf("%d plans, first: %v", len(checks), checks[0].Err)
 	}
@@ -91,9 +106,11 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	if !slices.Equal(p.Added, []string{bob}) || p.Removed != nil || p.Regroup {
 		t.Errorf("plan: added %v, removed %v, regroup %v; want bob added", p.Added, p.Removed, p.Regroup)
 	}
-	if errs := ApplyKeys([]*KeyPlan{p}, keys, WriteOptions{}); errs[0] != nil {
-		t.Fatal(errs[0])
-	}
+	ApplyKeys([]*KeyPlan{p}, keys, WriteOptions{}, func(_ *KeyPlan, err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
 	after := readFile(t, "values.yaml")
 	if !bytes.Equal(withoutSops(before), withoutSops(after)) {
 		t.Errorf("values changed:\n%s\n---\n%s", before, after)
@@ -113,14 +130,14 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	// A named file that is not encrypted is an error; the rule's
 	// threshold alone changing is a regroup.
 	writeFile(t, "plain.yaml", "a: 1\n")
-	if c := PlanKeysTree(cfg, []File{{Path: "plain.yaml", Explicit: true}}, nil); !errors.Is(c[0].Err, yamlwalk.ErrNotEncrypted) {
+	if c := planTree(cfg, []File{{Path: "plain.yaml", Explicit: true}}); !errors.Is(c[0].Err, yamlwalk.ErrNotEncrypted) {
 		t.Errorf("plain file named: %v", c[0].Err)
 	}
 	carol := recipient(t)
 	encryptTo(t, "groups.yaml", "a: 1\n", alice)
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - key_groups:\n      - age: ["+alice+"]\n      - age: ["+bob+"]\n      - age: ["+carol+"]\n    shamir_threshold: 3\n")
 	cfg, _ = LoadConfig("", true)
-	c := PlanKeysTree(cfg, []File{{Path: "groups.yaml", Explicit: true}}, nil)[0]
+	c := planTree(cfg, []File{{Path: "groups.yaml", Explicit: true}})[0]
 	if c.Err != nil || c.Plan == nil || !c.Plan.Regroup || len(c.Plan.Groups) != 3 || c.Plan.Threshold != 3 {
 		t.Fatalf("groups: %+v", c)
 	}
@@ -129,7 +146,7 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	}
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - key_groups:\n      - age: ["+alice+"]\n      - age: ["+bob+"]\n      - age: ["+carol+"]\n    shamir_threshold: 2\n")
 	cfg, _ = LoadConfig("", true)
-	c = PlanKeysTree(cfg, []File{{Path: "groups.yaml", Explicit: true}}, nil)[0]
+	c = planTree(cfg, []File{{Path: "groups.yaml", Explicit: true}})[0]
 	if c.Err != nil || c.Plan == nil || !c.Plan.Regroup || c.Plan.Added != nil || c.Plan.Removed != nil || c.Plan.Threshold != 2 {
 		t.Fatalf("threshold 3 to 2: %+v", c)
 	}
@@ -151,7 +168,7 @@ func TestRotateFile(t *testing.T) {
 	plain := "db:\n  password: hunter2 # the old one\nport: 5432\n"
 	encryptTo(t, "values.yaml", plain, alice, bob)
 	src := readFile(t, "values.yaml")
-	rot := RotateTree([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{bob}, Keys: keys})[0]
+	rot := rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{bob}, Keys: keys})
 	if rot.Err != nil {
 		t.Fatal(rot.Err)
 	}
@@ -179,12 +196,12 @@ func TestRotateFile(t *testing.T) {
 	// removing the last one is refused and nothing is written.
 	encryptTo(t, "values.yaml", plain, alice, bob)
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - age: "+alice+"\n")
-	rot = RotateTree([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Keys: keys})[0]
+	rot = rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Keys: keys})
 	if rot.Err != nil || !slices.Equal(rot.Rotation.Trusted.Dropped, []string{bob}) || !slices.Equal(rot.Rotation.Groups[0], []string{alice}) {
 		t.Errorf("rule filter: %v, %+v", rot.Err, rot.Rotation)
 	}
 	src = readFile(t, "values.yaml")
-	rot = RotateTree([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{alice}, Keys: keys})[0]
+	rot = rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{alice}, Keys: keys})
 	if rot.Err == nil || !strings.Contains(rot.Err.Error(), "would leave the file with none") || !bytes.Equal(src, readFile(t, "values.yaml")) {
 		t.Errorf("removing the last recipient: %v", rot.Err)
 	}

@@ -17,8 +17,8 @@ type RotateOptions struct {
 	// Add (--add-age) are recipients to add to the first key group;
 	// Remove (--rm-age) recipients to drop from every group.
 	Add, Remove []string
-	// Keys opens the file's data key and parses recipients (plugin
-	// recipients through its UI).
+	// Keys (required) opens the file's data key and parses recipients
+	// (plugin recipients through its UI).
 	Keys  *Keys
 	Write WriteOptions
 }
@@ -157,13 +157,13 @@ type RotatedFile struct {
 }
 
 // RotateTree reads and rotates files (ReadTreeFile, RotateFile) in
-// parallel; the result is in the order of files.
-func RotateTree(files []File, o RotateOptions) []RotatedFile {
-	return parallel.Map(len(files), 0, func(i int) RotatedFile {
+// parallel, handing each to emit in the order of files as it goes.
+func RotateTree(files []File, o RotateOptions, emit func(RotatedFile)) {
+	parallel.Ordered(len(files), 0, func(i int) RotatedFile {
 		r := RotatedFile{TreeFile: ReadTreeFile(files[i])}
 		if !r.Skipped && r.Err == nil {
 			r.Rotation, r.Err = RotateFile(r.Path, r.Src, o)
 		}
 		return r
-	})
+	}, func(_ int, r RotatedFile) { emit(r) })
 }
