@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -82,11 +80,7 @@ func encryptFile(c *cli.Context, file string, keys *secretfile.Keys) error {
 	if err := replaceFile(file, res.Src, res.Out); err != nil {
 		return err
 	}
-	if len(res.Added) > 0 {
-		warnf(c.App.ErrWriter, "%s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)",
-			file, len(res.Added), strings.Join(res.Added, ", "), file)
-	}
-	fmt.Fprintf(c.App.ErrWriter, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
+	reportEncrypted(c.App.ErrWriter, file, res)
 	return nil
 }
 
@@ -251,12 +245,7 @@ Example:
 			}
 			text := fmt.Sprintf("# created: %s\n# public key: %s\n%s\n", time.Now().UTC().Format(time.RFC3339), recip, idStr)
 			if out := c.String("output"); out != "" {
-				// Create missing parent directories private to the user, like
-				// age-keygen users expect of ~/.config/sops/age.
-				if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-					return err
-				}
-				if err := secretfile.Create(out, []byte(text), 0o600); err != nil {
+				if err := secretfile.CreateKeyFile(out, []byte(text)); err != nil {
 					var ce *secretfile.ChangedError
 					if errors.As(err, &ce) {
 						return withHint(fmt.Errorf("%s already exists", out), "sv keygen never overwrites a key file; choose another name")
@@ -334,9 +323,12 @@ func decryptManyAction(c *cli.Context) error {
 	err = secretfile.DecryptEach(files, secretfile.ManyOptions{As: as, IgnoreMAC: c.Bool("ignore-mac"), Keys: keys, Drift: true}, func(i int, d secretfile.Opened) {
 		file := files[i]
 		err := d.Err
-		var text []byte
+		var (
+			text   []byte
+			format secretfile.Format
+		)
 		if err == nil {
-			text, _, err = convertOutput(c, file, secretfile.FormatOf(file, d.Src, as), d.Text)
+			text, format, err = convertOutput(c, file, secretfile.FormatOf(file, d.Src, as), d.Text)
 		}
 		if err != nil {
 			probs.add(file, err)
@@ -357,7 +349,11 @@ func decryptManyAction(c *cli.Context) error {
 				err = secretfile.WithFile(file, withHint(secretfile.ErrOverEncrypted, "use --in-place to replace the file with its plaintext, or another directory"))
 			}
 		default:
-			if sep := secretfile.DocumentSeparator(first, last, text); sep != "" {
+			// One YAML stream (JSON is YAML too), unless --output-type
+			// asks for another format: JSON texts then follow each other
+			// as a stream (jq reads it), the others as they are.
+			yamlStream := format == secretfile.FormatYAML || c.String("output-type") == ""
+			if sep := secretfile.DocumentSeparator(first, last, text); sep != "" && yamlStream {
 				_, err = io.WriteString(stdout, sep)
 			}
 			if err == nil {

@@ -282,11 +282,7 @@ func helmEncrypt(c *cli.Context, fa *helmplugin.FileArgs) error {
 	if err := replaceFile(file, res.Src, res.Out); err != nil {
 		return err
 	}
-	if len(res.Added) > 0 {
-		warnf(stderr, "%s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)",
-			file, len(res.Added), strings.Join(res.Added, ", "), file)
-	}
-	fmt.Fprintf(stderr, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
+	reportEncrypted(stderr, file, res)
 	return nil
 }
 

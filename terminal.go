@@ -4,8 +4,10 @@ package main
 // warnings of an encryption before it is written.
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/sv-secrets/sv/secretfile"
 	"github.com/sv-secrets/sv/yamlwalk"
@@ -39,6 +41,16 @@ func readTermLine(r io.Reader) (string, error) {
 			return string(b), err
 		}
 	}
+}
+
+// reportEncrypted says what writing an encryption of file did: values
+// that were in plaintext in an encrypted file (paths only), and the count.
+func reportEncrypted(w io.Writer, file string, res *secretfile.EncryptResult) {
+	if len(res.Added) > 0 {
+		warnf(w, "%s: %d value(s) were in plaintext in the encrypted file and are now encrypted and covered by its MAC: %s (if you did not add them, someone without the key did: git log -p %s)",
+			file, len(res.Added), strings.Join(res.Added, ", "), file)
+	}
+	fmt.Fprintf(w, "sv: %s: encrypted %d value(s)\n", file, res.Encrypted)
 }
 
 // reportResult warns about what an encryption of file noticed: its

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/sv-secrets/sv/internal/atomicfile"
 )
@@ -88,4 +89,15 @@ func PathCause(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// CreateKeyFile writes a new identity file with mode 0600, creating
+// missing parent directories private to the user (0700), as age-keygen
+// users expect of ~/.config/sops/age. An existing file is never
+// overwritten (*ChangedError with Created).
+func CreateKeyFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	return Create(path, data, 0o600)
 }
