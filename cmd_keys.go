@@ -12,7 +12,6 @@ import (
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/secretfile"
-	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/urfave/cli/v2"
 )
 
@@ -54,17 +53,6 @@ Example:
 }
 
 func updatekeysAction(c *cli.Context) error {
-	files, err := secretfile.Walk(c.Args().Slice(), secretfile.Tree)
-	if err != nil {
-		return err
-	}
-	cfg, err := secretfile.LoadConfig(c.String("config"), false)
-	if err != nil {
-		return err
-	}
-	if cfg == nil {
-		return sopsconfig.ErrNotFound
-	}
 	keys := newKeys()
 	out := c.App.Writer
 	var (
@@ -72,7 +60,7 @@ func updatekeysAction(c *cli.Context) error {
 		upToDate int
 		probs    = &fileProblems{verb: "update"}
 	)
-	secretfile.PlanKeysTree(cfg, files, keys, func(k secretfile.KeyCheck) {
+	err := secretfile.PlanKeysTree(c.Args().Slice(), c.String("config"), keys, func(k secretfile.KeyCheck) {
 		if !probs.count(k.TreeFile) {
 			return
 		}
@@ -93,6 +81,9 @@ func updatekeysAction(c *cli.Context) error {
 		}
 		plans = append(plans, p)
 	})
+	if err != nil {
+		return err
+	}
 	if c.Bool("dry-run") {
 		fmt.Fprintf(out, "%d file(s) would be updated, %d up to date\n", len(plans), upToDate)
 		return probs.err()
@@ -167,10 +158,6 @@ func splitRecipients(values []string) []string {
 }
 
 func rotateAction(c *cli.Context) error {
-	files, err := secretfile.Walk(c.Args().Slice(), secretfile.Tree)
-	if err != nil {
-		return err
-	}
 	add, rm := splitRecipients(c.StringSlice("add-age")), splitRecipients(c.StringSlice("rm-age"))
 	keys := newKeys()
 	for _, a := range add {
@@ -185,7 +172,7 @@ func rotateAction(c *cli.Context) error {
 	probs := &fileProblems{verb: "rotate"}
 	removed := map[string]bool{}
 	stderr := c.App.ErrWriter
-	secretfile.RotateTree(files, opt, func(x secretfile.RotatedFile) {
+	err := secretfile.RotateTree(c.Args().Slice(), opt, func(x secretfile.RotatedFile) {
 		if x.Skipped {
 			return
 		}
@@ -221,6 +208,9 @@ func rotateAction(c *cli.Context) error {
 		fmt.Fprintf(stderr, "sv: %s: new data key for %s\n", file, strings.Join(parts, " | "))
 		fmt.Fprintf(stderr, "sv: %s: rotated, %d value(s) re-encrypted under a new data key\n", file, r.Result.Encrypted)
 	})
+	if err != nil {
+		return err
+	}
 	for _, r := range rm {
 		if !removed[r] && probs.total > 0 {
 			warnf(stderr, "--rm-age %s: not a recipient of any of the files", r)
@@ -262,15 +252,10 @@ Example:
 }
 
 func statusAction(c *cli.Context) error {
-	files, err := secretfile.Walk(c.Args().Slice(), secretfile.Tree)
+	all, err := secretfile.Status(c.Args().Slice(), c.String("config"))
 	if err != nil {
 		return err
 	}
-	cfg, err := secretfile.LoadConfig(c.String("config"), false)
-	if err != nil {
-		return err
-	}
-	all := secretfile.Status(cfg, files)
 	if c.Bool("ages") {
 		h, err := openHistory()
 		if err != nil {

@@ -83,10 +83,24 @@ type KeyCheck struct {
 	Plan *KeyPlan
 }
 
-// PlanKeysTree reads and plans files (ReadTreeFile, PlanKeys) in
-// parallel, handing each to emit in the order of files as soon as it and
-// those before it are done (so a caller prints as it goes).
-func PlanKeysTree(cfg *sopsconfig.Config, files []File, keys *Keys, emit func(KeyCheck)) {
+// PlanKeysTree finds the files of paths (Walk, Tree), and reads and plans
+// them (ReadTreeFile, PlanKeys) with the rules of config (LoadConfig:
+// --config, or the nearest .sops.yaml; none is sopsconfig.ErrNotFound) in
+// parallel, handing each to emit in the order of the files as soon as it
+// and those before it are done (so a caller prints as it goes). Only a
+// failure to start is an error; each file's own is in its KeyCheck.
+func PlanKeysTree(paths []string, config string, keys *Keys, emit func(KeyCheck)) error {
+	files, err := Walk(paths, Tree)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(config, false)
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		return sopsconfig.ErrNotFound
+	}
 	parallel.Ordered(len(files), 0, func(i int) KeyCheck {
 		c := KeyCheck{TreeFile: ReadTreeFile(files[i])}
 		if !c.Skipped && c.Err == nil {
@@ -94,6 +108,7 @@ func PlanKeysTree(cfg *sopsconfig.Config, files []File, keys *Keys, emit func(Ke
 		}
 		return c
 	}, func(_ int, c KeyCheck) { emit(c) })
+	return nil
 }
 
 // ApplyKeys applies plans in parallel (data keys opened and wrapped one at

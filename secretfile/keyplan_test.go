@@ -11,7 +11,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/sv-secrets/sv/audit"
-	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -65,16 +64,22 @@ func readFile(t *testing.T, name string) []byte {
 }
 
 // planTree is PlanKeysTree's files in a slice.
-func planTree(cfg *sopsconfig.Config, files []File) []KeyCheck {
+func planTree(t *testing.T, paths ...string) []KeyCheck {
+	t.Helper()
 	var out []KeyCheck
-	PlanKeysTree(cfg, files, nil, func(c KeyCheck) { out = append(out, c) })
+	if err := PlanKeysTree(paths, "", nil, func(c KeyCheck) { out = append(out, c) }); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
 // rotateOne is RotateTree's one file.
-func rotateOne(files []File, o RotateOptions) RotatedFile {
+func rotateOne(t *testing.T, path string, o RotateOptions) RotatedFile {
+	t.Helper()
 	var out []RotatedFile
-	RotateTree(files, o, func(r RotatedFile) { out = append(out, r) })
+	if err := RotateTree([]string{path}, o, func(r RotatedFile) { out = append(out, r) }); err != nil {
+		t.Fatal(err)
+	}
 	return out[0]
 }
 
@@ -93,12 +98,8 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := Walk(nil, Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	before := readFile(t, "values.yaml")
-	checks := planTree(cfg, files)
+	checks := planTree(t)
 	if len(checks) != 1 || checks[0].Err != nil || checks[0].Plan == nil {
 		t.Fatalf("%d plans, first: %v", len(checks), checks[0].Err)
 	}
@@ -130,14 +131,14 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	// A named file that is not encrypted is an error; the rule's
 	// threshold alone changing is a regroup.
 	writeFile(t, "plain.yaml", "a: 1\n")
-	if c := planTree(cfg, []File{{Path: "plain.yaml", Explicit: true}}); !errors.Is(c[0].Err, yamlwalk.ErrNotEncrypted) {
+	if c := planTree(t, "plain.yaml"); !errors.Is(c[0].Err, yamlwalk.ErrNotEncrypted) {
 		t.Errorf("plain file named: %v", c[0].Err)
 	}
 	carol := recipient(t)
 	encryptTo(t, "groups.yaml", "a: 1\n", alice)
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - key_groups:\n      - age: ["+alice+"]\n      - age: ["+bob+"]\n      - age: ["+carol+"]\n    shamir_threshold: 3\n")
 	cfg, _ = LoadConfig("", true)
-	c := planTree(cfg, []File{{Path: "groups.yaml", Explicit: true}})[0]
+	c := planTree(t, "groups.yaml")[0]
 	if c.Err != nil || c.Plan == nil || !c.Plan.Regroup || len(c.Plan.Groups) != 3 || c.Plan.Threshold != 3 {
 		t.Fatalf("groups: %+v", c)
 	}
@@ -146,7 +147,7 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	}
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - key_groups:\n      - age: ["+alice+"]\n      - age: ["+bob+"]\n      - age: ["+carol+"]\n    shamir_threshold: 2\n")
 	cfg, _ = LoadConfig("", true)
-	c = planTree(cfg, []File{{Path: "groups.yaml", Explicit: true}})[0]
+	c = planTree(t, "groups.yaml")[0]
 	if c.Err != nil || c.Plan == nil || !c.Plan.Regroup || c.Plan.Added != nil || c.Plan.Removed != nil || c.Plan.Threshold != 2 {
 		t.Fatalf("threshold 3 to 2: %+v", c)
 	}
@@ -168,7 +169,7 @@ func TestRotateFile(t *testing.T) {
 	plain := "db:\n  password: hunter2 # the old one\nport: 5432\n"
 	encryptTo(t, "values.yaml", plain, alice, bob)
 	src := readFile(t, "values.yaml")
-	rot := rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{bob}, Keys: keys})
+	rot := rotateOne(t, "values.yaml", RotateOptions{Remove: []string{bob}, Keys: keys})
 	if rot.Err != nil {
 		t.Fatal(rot.Err)
 	}
@@ -196,12 +197,12 @@ func TestRotateFile(t *testing.T) {
 	// removing the last one is refused and nothing is written.
 	encryptTo(t, "values.yaml", plain, alice, bob)
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - age: "+alice+"\n")
-	rot = rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Keys: keys})
+	rot = rotateOne(t, "values.yaml", RotateOptions{Keys: keys})
 	if rot.Err != nil || !slices.Equal(rot.Rotation.Trusted.Dropped, []string{bob}) || !slices.Equal(rot.Rotation.Groups[0], []string{alice}) {
 		t.Errorf("rule filter: %v, %+v", rot.Err, rot.Rotation)
 	}
 	src = readFile(t, "values.yaml")
-	rot = rotateOne([]File{{Path: "values.yaml", Explicit: true}}, RotateOptions{Remove: []string{alice}, Keys: keys})
+	rot = rotateOne(t, "values.yaml", RotateOptions{Remove: []string{alice}, Keys: keys})
 	if rot.Err == nil || !strings.Contains(rot.Err.Error(), "would leave the file with none") || !bytes.Equal(src, readFile(t, "values.yaml")) {
 		t.Errorf("removing the last recipient: %v", rot.Err)
 	}

@@ -156,9 +156,15 @@ type RotatedFile struct {
 	Rotation *Rotation
 }
 
-// RotateTree reads and rotates files (ReadTreeFile, RotateFile) in
-// parallel, handing each to emit in the order of files as it goes.
-func RotateTree(files []File, o RotateOptions, emit func(RotatedFile)) {
+// RotateTree finds the files of paths (Walk, Tree), and reads and
+// rotates them (ReadTreeFile, RotateFile) in parallel, handing each to
+// emit in the order of the files as it goes. Only a failure to start is
+// an error; each file's own is in its RotatedFile.
+func RotateTree(paths []string, o RotateOptions, emit func(RotatedFile)) error {
+	files, err := Walk(paths, Tree)
+	if err != nil {
+		return err
+	}
 	parallel.Ordered(len(files), 0, func(i int) RotatedFile {
 		r := RotatedFile{TreeFile: ReadTreeFile(files[i])}
 		if !r.Skipped && r.Err == nil {
@@ -166,4 +172,5 @@ func RotateTree(files []File, o RotateOptions, emit func(RotatedFile)) {
 		}
 		return r
 	}, func(_ int, r RotatedFile) { emit(r) })
+	return nil
 }

@@ -108,9 +108,19 @@ func StatusOf(cfg *sopsconfig.Config, f File) (st FileStatus, ok bool) {
 	return st, true
 }
 
-// Status is StatusOf for the files of a tree, in parallel, in the order
-// of files, without those StatusOf leaves out.
-func Status(cfg *sopsconfig.Config, files []File) []FileStatus {
+// Status finds the files of paths (Walk, Tree) and describes them
+// (StatusOf) with the rules of config (LoadConfig: --config, or the
+// nearest .sops.yaml; none is no error), in parallel, in the order of the
+// files, without those StatusOf leaves out.
+func Status(paths []string, config string) ([]FileStatus, error) {
+	files, err := Walk(paths, Tree)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := LoadConfig(config, false)
+	if err != nil {
+		return nil, err
+	}
 	type found struct {
 		st FileStatus
 		ok bool
@@ -124,7 +134,7 @@ func Status(cfg *sopsconfig.Config, files []File) []FileStatus {
 			all = append(all, r.st)
 		}
 	}
-	return all
+	return all, nil
 }
 
 // flatten lists the recipients of groups once each, in order.
