@@ -107,11 +107,7 @@ func logAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := secretfile.LoadConfig(c.String("config"), false)
-	if err != nil {
-		return err
-	}
-	opt, err := secretfile.LogOptions(h, cfg, c.Args().Slice())
+	opt, err := secretfile.LogOptions(h, c.String("config"), c.Args().Slice())
 	if err != nil {
 		return err
 	}

@@ -38,11 +38,16 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 
 // LogOptions decides which files sv log follows in h: without args every
 // file Candidate accepts (or the tree walk finds by content, encrypted
-// now) that is encrypted in the work tree now or that a
-// rule of cfg with a path_regex covers; args (files, directories) limit
-// that to the files below the directories, and a file named is followed
-// even if nothing covers it. cfg may be nil.
-func LogOptions(h *audit.History, cfg *sopsconfig.Config, args []string) (audit.Options, error) {
+// now) that is encrypted in the work tree now or that a rule with a
+// path_regex covers (the rules of config: LoadConfig, --config or the
+// nearest .sops.yaml, if any); args (files, directories) limit that to
+// the files below the directories, and a file named is followed even if
+// nothing covers it.
+func LogOptions(h *audit.History, config string, args []string) (audit.Options, error) {
+	cfg, err := LoadConfig(config, false)
+	if err != nil {
+		return audit.Options{}, err
+	}
 	root := h.Root()
 	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
 	opt := audit.Options{Rules: func(rel string) yamlwalk.Rules {
