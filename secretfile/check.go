@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -89,22 +88,16 @@ type checkTarget struct {
 // means the check could not run (a broken .sops.yaml, a file that cannot
 // be read, git failing).
 func Check(o CheckOptions) (*CheckReport, error) {
-	var cfg *sopsconfig.Config
-	fixed := sopsconfig.Named(o.Config) != ""
-	if fixed {
-		var err error
-		if cfg, err = LoadConfig(o.Config, true); err != nil {
-			return nil, err
-		}
+	configs, err := NewConfigs(o.Config)
+	if err != nil {
+		return nil, err
 	}
-	targets, configs, err := checkTargets(o)
+	targets, err := checkTargets(o, configs)
 	if err != nil {
 		return nil, err
 	}
 	for i := range targets {
-		if fixed {
-			targets[i].cfg = cfg
-		} else if targets[i].cfg, err = configs.forFile(targets[i].abs); err != nil {
+		if targets[i].cfg, err = configs.For(targets[i].abs); err != nil {
 			return nil, err
 		}
 	}
@@ -150,91 +143,32 @@ func Check(o CheckOptions) (*CheckReport, error) {
 	return rep, nil
 }
 
-// checkTargets lists the files to look at, and where their .sops.yaml
-// files are to be read from.
-func checkTargets(o CheckOptions) ([]checkTarget, *configFinder, error) {
-	configs := &configFinder{cache: map[string]*sopsconfig.Config{}}
+// checkTargets lists the files to look at; with o.Staged, configs read a
+// .sops.yaml staged as staged.
+func checkTargets(o CheckOptions, configs *Configs) ([]checkTarget, error) {
 	var out []checkTarget
 	if o.Staged {
 		st, err := Staged(".")
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		repo := st.Repo
-		configs.repo, configs.staged = repo, map[string]bool{}
-		for _, f := range st.Configs {
-			if path.Base(f) == sopsconfig.FileName {
-				configs.staged[f] = true
-			}
-		}
+		configs.readStaged(st)
 		for _, f := range st.Files {
 			out = append(out, checkTarget{name: f, abs: filepath.Join(repo.Root, f), read: func() ([]byte, error) { return repo.StagedBlob(f) }})
 		}
-		return out, configs, nil
+		return out, nil
 	}
 	files, err := Walk(o.Paths, Tree)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, f := range files {
 		name := f.Path
 		abs, _ := filepath.Abs(name)
 		out = append(out, checkTarget{name: name, abs: abs, explicit: f.Explicit, read: func() ([]byte, error) { return Read(name) }})
 	}
-	return out, configs, nil
-}
-
-// configFinder finds the .sops.yaml that applies to a file: the nearest
-// one in the file's directory or above (a monorepo keeps one per chart).
-// With --staged, a .sops.yaml inside the repository is read as staged.
-type configFinder struct {
-	repo   *gitrepo.Repo   // --staged only
-	staged map[string]bool // repo-relative paths of .sops.yaml in the index
-	cache  map[string]*sopsconfig.Config
-}
-
-func (f *configFinder) forFile(abs string) (*sopsconfig.Config, error) {
-	dir := filepath.Dir(abs)
-	if cfg, ok := f.cache[dir]; ok {
-		return cfg, nil
-	}
-	cfg, err := f.find(dir)
-	if err != nil {
-		return nil, err
-	}
-	f.cache[dir] = cfg
-	return cfg, nil
-}
-
-func (f *configFinder) find(dir string) (*sopsconfig.Config, error) {
-	from := dir
-	if f.repo != nil {
-		root := f.repo.Root
-		for d := dir; ; d = filepath.Dir(d) {
-			rel, err := filepath.Rel(root, d)
-			if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-				break
-			}
-			p := path.Join(filepath.ToSlash(rel), sopsconfig.FileName)
-			if f.staged[p] {
-				b, err := f.repo.StagedBlob(p)
-				if err != nil {
-					return nil, err
-				}
-				cfg, err := sopsconfig.Parse(b)
-				if err != nil {
-					return nil, fmt.Errorf("%s (staged): %w", p, err)
-				}
-				cfg.Path, cfg.Dir = filepath.Join(root, filepath.FromSlash(p)), d
-				return cfg, nil
-			}
-			if d == root {
-				from = filepath.Dir(root)
-				break
-			}
-		}
-	}
-	return ConfigFrom(from)
+	return out, nil
 }
 
 // TextconvNotesRef is where git caches textconv output when

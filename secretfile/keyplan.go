@@ -84,27 +84,41 @@ type KeyCheck struct {
 }
 
 // PlanKeysTree finds the files of paths (Walk, Tree), and reads and plans
-// them (ReadTreeFile, PlanKeys) with the rules of config (LoadConfig:
-// --config, or the nearest .sops.yaml; none is sopsconfig.ErrNotFound) in
-// parallel, handing each to emit in the order of the files as soon as it
-// and those before it are done (so a caller prints as it goes). Only a
+// them (ReadTreeFile, PlanKeys), each with the rules of its .sops.yaml
+// (Configs: config, if given, else the nearest one above the file, as sv
+// check), in parallel, handing each to emit in the order of the files as
+// soon as it and those before it are done (so a caller prints as it
+// goes). A file without a .sops.yaml has sopsconfig.ErrNotFound; when no
+// file has one, that is the error (nothing is planned). Otherwise only a
 // failure to start is an error; each file's own is in its KeyCheck.
 func PlanKeysTree(paths []string, config string, keys *Keys, emit func(KeyCheck)) error {
 	files, err := Walk(paths, Tree)
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(config, false)
+	configs, err := NewConfigs(config)
 	if err != nil {
 		return err
 	}
-	if cfg == nil {
+	cfgs := make([]*sopsconfig.Config, len(files))
+	found := false
+	for i, f := range files {
+		if cfgs[i], err = configs.For(f.Path); err != nil {
+			return err
+		}
+		found = found || cfgs[i] != nil
+	}
+	if !found {
 		return sopsconfig.ErrNotFound
 	}
 	parallel.Ordered(len(files), 0, func(i int) KeyCheck {
 		c := KeyCheck{TreeFile: ReadTreeFile(files[i])}
-		if !c.Skipped && c.Err == nil {
-			c.Plan, c.Err = PlanKeys(cfg, c.Path, c.Src, keys)
+		switch {
+		case c.Skipped || c.Err != nil:
+		case cfgs[i] == nil:
+			c.Err = sopsconfig.ErrNotFound
+		default:
+			c.Plan, c.Err = PlanKeys(cfgs[i], c.Path, c.Src, keys)
 		}
 		return c
 	}, func(_ int, c KeyCheck) { emit(c) })

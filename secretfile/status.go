@@ -109,17 +109,24 @@ func StatusOf(cfg *sopsconfig.Config, f File) (st FileStatus, ok bool) {
 }
 
 // Status finds the files of paths (Walk, Tree) and describes them
-// (StatusOf) with the rules of config (LoadConfig: --config, or the
-// nearest .sops.yaml; none is no error), in parallel, in the order of the
-// files, without those StatusOf leaves out.
+// (StatusOf), each with the rules of its .sops.yaml (Configs: config, if
+// given, else the nearest one above the file, as sv check; none is no
+// error), in parallel, in the order of the files, without those StatusOf
+// leaves out.
 func Status(paths []string, config string) ([]FileStatus, error) {
 	files, err := Walk(paths, Tree)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := LoadConfig(config, false)
+	configs, err := NewConfigs(config)
 	if err != nil {
 		return nil, err
+	}
+	cfgs := make([]*sopsconfig.Config, len(files))
+	for i, f := range files {
+		if cfgs[i], err = configs.For(f.Path); err != nil {
+			return nil, err
+		}
 	}
 	type found struct {
 		st FileStatus
@@ -127,7 +134,7 @@ func Status(paths []string, config string) ([]FileStatus, error) {
 	}
 	var all []FileStatus
 	for _, r := range parallel.Map(len(files), 0, func(i int) found {
-		st, ok := StatusOf(cfg, files[i])
+		st, ok := StatusOf(cfgs[i], files[i])
 		return found{st, ok}
 	}) {
 		if r.ok {
