@@ -39,33 +39,51 @@ func ParseSince(s string, now time.Time) (time.Time, error) {
 // LogOptions decides which files sv log follows in h: without args every
 // file Candidate accepts (or the tree walk finds by content, encrypted
 // now) that is encrypted in the work tree now or that a rule with a
-// path_regex covers (the rules of config: LoadConfig, --config or the
-// nearest .sops.yaml, if any); args (files, directories) limit that to
-// the files below the directories, and a file named is followed even if
-// nothing covers it.
+// path_regex covers (each file's .sops.yaml as Configs finds it: config if
+// given, else the nearest one above the file, as sv check); args (files,
+// directories) limit that to the files below the directories, and a file
+// named is followed even if nothing covers it. A broken .sops.yaml above
+// the current directory or a file encrypted now is an error.
 func LogOptions(h *audit.History, config string, args []string) (audit.Options, error) {
-	cfg, err := LoadConfig(config, false)
+	configs, err := NewConfigs(config)
 	if err != nil {
+		return audit.Options{}, err
+	}
+	if _, err := configs.For(sopsconfig.FileName); err != nil {
 		return audit.Options{}, err
 	}
 	root := h.Root()
 	abs := func(rel string) string { return filepath.Join(root, filepath.FromSlash(rel)) }
-	opt := audit.Options{Rules: func(rel string) yamlwalk.Rules {
-		if cfg == nil {
-			return yamlwalk.Rules{}
+	// ruleFor is the rule of rel's .sops.yaml that matches it, if any. A
+	// file only in the history may sit below a directory whose .sops.yaml
+	// is broken now: it has no rule then.
+	ruleFor := func(rel string) *sopsconfig.Rule {
+		cfg, err := configs.For(abs(rel))
+		if err != nil || cfg == nil {
+			return nil
 		}
 		r, err := cfg.Match(abs(rel))
 		if err != nil {
-			return yamlwalk.Rules{}
+			return nil
 		}
-		return Selection(r)
-	}}
+		return r
+	}
+	opt := audit.Options{Rules: func(rel string) yamlwalk.Rules { return Selection(ruleFor(rel)) }}
 	encryptedNow, err := encryptedFiles(root)
 	if err != nil {
 		return opt, err
 	}
+	for rel := range encryptedNow {
+		if _, err := configs.For(abs(rel)); err != nil {
+			return opt, err
+		}
+	}
 	covered := func(rel string) bool {
-		return encryptedNow[rel] || CoveredBy(cfg, abs(rel)) != nil
+		if encryptedNow[rel] {
+			return true
+		}
+		r := ruleFor(rel)
+		return r != nil && r.PathRegex != ""
 	}
 	// The tree walk's files: by name, or found by content (a sops binary
 	// or .env.* file, encrypted now).
