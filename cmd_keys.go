@@ -12,6 +12,7 @@ import (
 	"github.com/sv-secrets/sv/crypt"
 	"github.com/sv-secrets/sv/internal/safetext"
 	"github.com/sv-secrets/sv/secretfile"
+	"github.com/sv-secrets/sv/sopsconfig"
 	"github.com/urfave/cli/v2"
 )
 
@@ -81,6 +82,11 @@ func updatekeysAction(c *cli.Context) error {
 		}
 		plans = append(plans, p)
 	})
+	if errors.Is(err, sopsconfig.ErrNotFound) {
+		// Not the encrypt hint (--age, SOPS_AGE_RECIPIENTS): updatekeys
+		// takes recipients from .sops.yaml only.
+		return withHint(errors.New(err.Error()), "updatekeys gives each file the recipients of its .sops.yaml rule: create one with creation_rules, or name it with --config")
+	}
 	if err != nil {
 		return err
 	}
