@@ -325,6 +325,8 @@ func printStatus(w io.Writer, st secretfile.FileStatus) {
 	row("recipients", shortRecipientList(st.Recipients)+groups)
 	switch {
 	case st.Rule == "":
+	case len(st.RuleRecipients) == 0:
+		row("matches", "not compared: the rule names no age recipients")
 	case st.RecipientsMatch:
 		row("matches", "yes")
 	default:

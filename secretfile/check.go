@@ -257,7 +257,7 @@ func checkFile(rep *CheckReport, kr *crypt.Keyring, t checkTarget) error {
 	if t.cfg != nil {
 		rule, _ = t.cfg.Match(t.abs)
 	}
-	if rule != nil && len(rule.Recipients()) > 0 {
+	if rule != nil {
 		if d := CompareRule(rule, info.Metadata); !d.Match() {
 			add(Problem{Kind: "recipients", Message: DescribeRuleDiff(rule, d)})
 		}

@@ -61,13 +61,13 @@ func PlanKeys(cfg *sopsconfig.Config, file string, src []byte, keys *Keys) (*Key
 	if err != nil {
 		return nil, err
 	}
-	target, err := RuleRecipients(cfg, rule, keys)
-	if err != nil {
-		return nil, err
-	}
 	d := CompareRule(rule, meta)
 	if d.Match() {
 		return nil, nil
+	}
+	target, err := RuleRecipients(cfg, rule, keys)
+	if err != nil {
+		return nil, err
 	}
 	return &KeyPlan{
 		File: file, Added: d.Added, Removed: d.Removed, Regroup: d.GroupsChanged || d.ThresholdChanged,

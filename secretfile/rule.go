@@ -19,8 +19,14 @@ type RuleDiff = keygroups.Diff
 // of a file's metadata with those of rule (its age list or key_groups as
 // sopsconfig parsed them), with keygroups.Compare: an ssh key's comment
 // does not count; order within a group does not either. Keys of other
-// kinds (pgp, kms, …) are not compared.
+// kinds (pgp, kms, …) are not compared, and a rule that names no age
+// recipient (its files get theirs from --age or SOPS_AGE_RECIPIENTS, or
+// only keys sv does not handle) says nothing to compare: the zero
+// RuleDiff, as RuleFor has no rule for such a file.
 func CompareRule(rule *sopsconfig.Rule, m *yamlwalk.Metadata) RuleDiff {
+	if len(rule.KeyGroups) == 0 {
+		return RuleDiff{}
+	}
 	return keygroups.Compare(FileRecipients(m), m.ShamirThreshold, rule.KeyGroups, rule.ShamirThreshold)
 }
 

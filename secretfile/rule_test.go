@@ -48,6 +48,7 @@ func TestCompareRule(t *testing.T) {
 		{"threshold of one group", sopsconfig.Rule{KeyGroups: [][]string{{a, b}}, ShamirThreshold: 2}, meta(0, []string{a, b}), want{}},
 		{"group added", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b}}}, meta(0, []string{a}), want{added: []string{b}, groups: true, thresh: true}},
 		{"regrouped", sopsconfig.Rule{KeyGroups: [][]string{{a}, {b, c}}}, meta(2, []string{a, b}, []string{c}), want{groups: true}},
+		{"rule without age recipients: nothing to compare", sopsconfig.Rule{OtherKeys: true}, meta(0, []string{a}), want{}},
 		{"moved and added", sopsconfig.Rule{KeyGroups: [][]string{{a, c}, {b}}}, meta(2, []string{b}, []string{a}), want{added: []string{c}, groups: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
