@@ -83,7 +83,7 @@ type checkTarget struct {
 // Check checks the files of o for problems: every file a rule's path_regex
 // covers must be encrypted, every encrypted one must hold no value in
 // plaintext its rules select, be encrypted to its rule's recipients
-// (CompareRule), have a MAC that verifies (where o.Keyring opens it), and
+// (CompareRule), have a MAC that verifies (where o.Keys open it), and
 // values younger than the max age. Problems are in the report; an error
 // means the check could not run (a broken .sops.yaml, a file that cannot
 // be read, git failing).
@@ -383,7 +383,7 @@ func checkMaxAge(rep *CheckReport, o CheckOptions, targets []checkTarget) error 
 	files := map[string][]byte{}
 	rels := make([]string, len(todo))
 	for i, l := range todo {
-		r, err := RepoRelative(h.Root(), l.t.abs)
+		r, err := repoRelative(h.Root(), l.t.abs)
 		if err != nil {
 			return err
 		}
@@ -418,7 +418,7 @@ func checkMaxAge(rep *CheckReport, o CheckOptions, targets []checkTarget) error 
 				}
 			}
 			if msg != "" {
-				rep.Problems = append(rep.Problems, Problem{File: l.t.name, Kind: "max-age", Path: AgePath(a.Path, a.Doc), Message: msg})
+				rep.Problems = append(rep.Problems, Problem{File: l.t.name, Kind: "max-age", Path: agePath(a.Path, a.Doc), Message: msg})
 			}
 		}
 	}

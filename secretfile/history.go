@@ -103,7 +103,7 @@ func LogOptions(h *audit.History, config string, args []string) (audit.Options, 
 	files := map[string]bool{}
 	var dirs []string
 	for _, a := range args {
-		rel, err := RepoRelative(root, a)
+		rel, err := repoRelative(root, a)
 		if err != nil {
 			return opt, err
 		}
@@ -140,9 +140,9 @@ func isYAMLName(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
-// RepoRelative turns a path as the user gave it into a slash path
+// repoRelative turns a path as the user gave it into a slash path
 // relative to root, the work tree's top level (an error outside it).
-func RepoRelative(root, p string) (string, error) {
+func repoRelative(root, p string) (string, error) {
 	a, err := filepath.Abs(p)
 	if err != nil {
 		return "", err
@@ -203,10 +203,10 @@ type ValueAge struct {
 }
 
 // Place names the value: its path, and its document in a file of several.
-func (v ValueAge) Place() string { return AgePath(v.Path, v.Doc) }
+func (v ValueAge) Place() string { return agePath(v.Path, v.Doc) }
 
-// AgePath names a value at path in document doc (0: the only one).
-func AgePath(path string, doc int) string {
+// agePath names a value at path in document doc (0: the only one).
+func agePath(path string, doc int) string {
 	if doc > 0 {
 		return fmt.Sprintf("%s (document %d)", path, doc)
 	}
@@ -236,7 +236,7 @@ func ValueAges(h *audit.History, all []FileStatus) error {
 		if !st.Encrypted {
 			continue
 		}
-		r, err := RepoRelative(h.Root(), st.File)
+		r, err := repoRelative(h.Root(), st.File)
 		if err != nil {
 			continue // outside the repository: no history
 		}
