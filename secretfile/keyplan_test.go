@@ -137,7 +137,6 @@ func TestPlanAndApplyKeys(t *testing.T) {
 	carol := recipient(t)
 	encryptTo(t, "groups.yaml", "a: 1\n", alice)
 	writeFile(t, ".sops.yaml", "creation_rules:\n  - key_groups:\n      - age: ["+alice+"]\n      - age: ["+bob+"]\n      - age: ["+carol+"]\n    shamir_threshold: 3\n")
-	cfg, _ = LoadConfig("", true)
 	c := planTree(t, "groups.yaml")[0]
 	if c.Err != nil || c.Plan == nil || !c.Plan.Regroup || len(c.Plan.Groups) != 3 || c.Plan.Threshold != 3 {
 		t.Fatalf("groups: %+v", c)
