@@ -174,19 +174,7 @@ func TestFormatOf(t *testing.T) {
 
 func TestKeysLoadOnce(t *testing.T) {
 	dir := t.TempDir()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys.txt")
-	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_FILE"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CONFIG_HOME", dir)
+	keyFile, _ := isolatedIdentity(t, dir)
 	k := NewKeys(KeyEnv{KeyFile: keyFile})
 	a, err := k.Keyring()
 	if err != nil {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
@@ -18,20 +17,8 @@ import (
 func testKeys(t testing.TB) (*Keys, string) {
 	t.Helper()
 	dir := t.TempDir()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys.txt")
-	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	return NewKeys(KeyEnv{KeyFile: keyFile}), id.Recipient().String()
+	keyFile, r := isolatedIdentity(t, dir)
+	return NewKeys(KeyEnv{KeyFile: keyFile}), r
 }
 
 // encryptedFile writes plain to dir/name encrypted for r and returns its

@@ -6,11 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/sv-secrets/sv/helmplugin"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -21,20 +19,28 @@ import (
 func helmKeyFile(t *testing.T) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	id, err := age.GenerateX25519Identity()
+	keyFile, r := isolatedIdentity(t, dir)
+	return keyFile, r
+}
+
+// helmValues makes a directory, the current one for the test, holding
+// helmPlain encrypted for r as values.yaml (and as plain.yaml its
+// plaintext), and returns it.
+func helmValues(t *testing.T, r string) string {
+	t.Helper()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("plain.yaml", []byte(helmPlain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Encrypt("plain.yaml", EncryptOptions{Rule: RuleOptions{Recipients: []string{r}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyFile := filepath.Join(dir, "keys.txt")
-	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
+	if err := os.WriteFile("values.yaml", res.Out, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SOPS_AGE_RECIPIENTS"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CONFIG_HOME", dir)
-	return keyFile, id.Recipient().String()
+	return dir
 }
 
 const helmPlain = "# the database\ndb:\n    password: s3cr3t # rotate yearly\n    port: 5432\n"
@@ -96,18 +102,7 @@ func TestHelmEncryptAsEncrypt(t *testing.T) {
 func TestHelmDecrypt(t *testing.T) {
 	keyFile, r := helmKeyFile(t)
 	t.Setenv("SOPS_AGE_KEY_FILE", keyFile)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	if err := os.WriteFile("plain.yaml", []byte(helmPlain), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := Encrypt("plain.yaml", EncryptOptions{Rule: RuleOptions{Recipients: []string{r}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile("values.yaml", res.Out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := helmValues(t, r)
 	decrypt := func(args ...string) (*HelmText, error) {
 		t.Helper()
 		fa, err := helmplugin.ParseFileArgs("decrypt", args, helmplugin.BackendArgs{})
@@ -131,7 +126,11 @@ func TestHelmDecrypt(t *testing.T) {
 		t.Errorf("plaintext file: %v", err)
 	}
 	// A failure keeps Src, for explaining a MAC mismatch.
-	tampered := bytes.Replace(res.Out, []byte("mac: ENC[AES256_GCM,data:"), []byte("mac: ENC[AES256_GCM,data:AA"), 1)
+	enc, err := os.ReadFile("values.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := bytes.Replace(enc, []byte("mac: ENC[AES256_GCM,data:"), []byte("mac: ENC[AES256_GCM,data:AA"), 1)
 	if err := os.WriteFile("tampered.yaml", tampered, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -154,18 +153,7 @@ func TestHelmDecrypt(t *testing.T) {
 
 func TestHelmFetch(t *testing.T) {
 	keyFile, r := helmKeyFile(t)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	if err := os.WriteFile("plain.yaml", []byte(helmPlain), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := Encrypt("plain.yaml", EncryptOptions{Rule: RuleOptions{Recipients: []string{r}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile("values.yaml", res.Out, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	helmValues(t, r)
 	o := HelmOptions{Settings: helmplugin.Settings{Policy: helmplugin.DefaultPolicy()}}
 
 	// No identity in the environment: secrets:// fails naming the file,

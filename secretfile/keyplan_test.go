@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"filippo.io/age"
 	"github.com/sv-secrets/sv/audit"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
@@ -19,21 +17,9 @@ import (
 // returns Keys holding it and its recipient.
 func treeKeys(t *testing.T, dir string) (*Keys, string) {
 	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys.txt")
-	if err := os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, v := range []string{"SOPS_AGE_KEY", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE", "SOPS_AGE_KEY_FILE", "SOPS_CONFIG", "SOPS_AGE_RECIPIENTS"} {
-		t.Setenv(v, "")
-	}
-	t.Setenv("HOME", dir)
-	t.Setenv("XDG_CONFIG_HOME", dir)
+	keyFile, r := isolatedIdentity(t, dir)
 	t.Chdir(dir)
-	return NewKeys(KeyEnv{KeyFile: keyFile}), id.Recipient().String()
+	return NewKeys(KeyEnv{KeyFile: keyFile}), r
 }
 
 func writeFile(t *testing.T, name, text string) {
