@@ -81,9 +81,9 @@ func Install(pluginsDir string, major int, exe string) ([]string, error) {
 // pluginsDir. It is what the install hook of sv's Helm 4 release package
 // runs, with pluginsDir the directory Helm installed the secrets plugin
 // into and exe that plugin's binary. Idempotent: a getter sv wrote before
-// is replaced. A secrets-getter installed from sv's own getter package
-// (people who install both packages by hand) is kept: kept is true and dir
-// is its directory. Any other plugin claiming the name is a
+// is replaced. A secrets-getter installed from sv's own getter package, or
+// from a checkout's plugins/secrets-getter (people who install both by
+// hand), is kept: kept is true and dir is its directory. Any other plugin claiming the name is a
 // *ConflictError and nothing is changed.
 func InstallGetter(pluginsDir, exe string) (dir string, kept bool, err error) {
 	if d := getterPackage(pluginsDir); d != "" {
@@ -102,11 +102,12 @@ func InstallGetter(pluginsDir, exe string) (dir string, kept bool, err error) {
 	return dir, false, nil
 }
 
-var packageGetterCommand = regexp.MustCompile(`(?m)^\s*- command: ` + regexp.QuoteMeta(LauncherInstalled) + `(\.exe)?\s*$`)
+var packageGetterCommand = regexp.MustCompile(`(?m)^\s*- command: (` + regexp.QuoteMeta(LauncherInstalled) + `(\.exe)?|` + regexp.QuoteMeta(LauncherCheckout) + `)\s*$`)
 
 // getterPackage is the directory in pluginsDir of a secrets-getter plugin
-// installed from sv's getter package, of any version (no marker; the
-// command is the package's bin/sv or bin/sv.exe), or "".
+// installed from sv's getter package or a checkout's
+// plugins/secrets-getter, of any version (no marker; the command is the
+// package's bin/sv or bin/sv.exe, or the checkout's scripts/sv.sh), or "".
 func getterPackage(pluginsDir string) string {
 	entries, err := os.ReadDir(pluginsDir)
 	if err != nil {

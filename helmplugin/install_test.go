@@ -152,8 +152,9 @@ func TestInstallGetter(t *testing.T) {
 		t.Errorf("secrets/plugin.yaml changed: %s", got)
 	}
 
-	// sv's getter package, installed by hand (any version): kept.
-	for _, launcher := range []string{LauncherInstalled, LauncherInstalled + ".exe"} {
+	// sv's getter package or a checkout's plugins/secrets-getter, installed
+	// by hand (any version): kept.
+	for _, launcher := range []string{LauncherInstalled, LauncherInstalled + ".exe", LauncherCheckout} {
 		os.RemoveAll(filepath.Join(plugins, NameGetter))
 		pkg := filepath.Join(plugins, NameGetter)
 		os.MkdirAll(pkg, 0o755)

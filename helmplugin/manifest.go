@@ -31,6 +31,11 @@ const (
 	// with `helm plugin install DIR`: it runs a binary built in the
 	// checkout, else $SV_BIN, else sv from PATH.
 	LauncherCheckout = "scripts/sv.sh"
+	// InstallHookCheckout is the install and update hook of a source
+	// checkout's plugins (the root plugin.yaml on Helm 3, plugins/secrets
+	// on Helm 4): it finds, builds or downloads the sv that LauncherInstalled
+	// then runs.
+	InstallHookCheckout = "scripts/install.sh"
 )
 
 // WrapperScript is the path, relative to a plugin directory, of the helm
@@ -106,7 +111,7 @@ var InstallGetterArgs = []string{"plugin", "install-getter"}
 
 // CLIManifest is Helm 4's `secrets` plugin (cli/v1).
 func CLIManifest(launcher string, marker bool) []byte {
-	return cliManifest(launcher, marker, false)
+	return cliManifest(launcher, marker)
 }
 
 // ReleaseCLIManifest is the `secrets` plugin (cli/v1) of the Helm 4
@@ -119,10 +124,36 @@ func CLIManifest(launcher string, marker bool) []byte {
 // the plugin directory, binary included, so it could only fail; the
 // getter goes with `helm plugin uninstall secrets secrets-getter`.
 func ReleaseCLIManifest(launcher string) []byte {
-	return cliManifest(launcher, false, true)
+	return cliManifest(launcher, false,
+		hook{"install", launcher, InstallGetterArgs},
+		hook{"update", launcher, InstallGetterArgs})
 }
 
-func cliManifest(launcher string, marker, hooks bool) []byte {
+// CheckoutCLIManifest is plugins/secrets/plugin.yaml, the `secrets` plugin
+// (cli/v1) that `helm plugin install ./plugins/secrets` installs into Helm
+// 4 from a source checkout. Like the root plugin.yaml on Helm 3 it runs
+// LauncherInstalled, which its install hook puts in place with
+// InstallHookCheckout (a link to LauncherCheckout when an sv is found, else
+// an sv built or downloaded); the hook's "getter" argument then has that
+// launcher run InstallGetterArgs, as the release package's hook does, so
+// one install gives Helm 4 both `helm secrets` and secrets:// URLs. Helm 4
+// expands variables in a v1 hook's command but not in its arguments, so
+// the script is the command (run through its #! line: Linux and macOS).
+// No update hook: Helm 4 cannot update a plugin installed from a
+// directory (it is a link to the checkout, current already).
+func CheckoutCLIManifest() []byte {
+	return cliManifest(LauncherInstalled, false, hook{"install", InstallHookCheckout, []string{"install", "getter"}})
+}
+
+// hook is one platformHooks entry: on event, Helm runs
+// ${HELM_PLUGIN_DIR}/command with args.
+type hook struct {
+	event, command string
+	args           []string
+}
+
+// cliManifest is the cli/v1 manifest running launcher, with hooks.
+func cliManifest(launcher string, marker bool, hooks ...hook) []byte {
 	var b strings.Builder
 	if marker {
 		b.WriteString(Marker + "\n")
@@ -143,11 +174,11 @@ runtimeConfig:
     - command: ${HELM_PLUGIN_DIR}/%s
       args: [helm]
 `, NameCLI, PluginVersion, usage, indent(description, "    "), launcher)
-	if hooks {
+	if len(hooks) > 0 {
 		b.WriteString("  platformHooks:\n")
-		for _, event := range []string{"install", "update"} {
+		for _, h := range hooks {
 			fmt.Fprintf(&b, "    %s:\n      - command: ${HELM_PLUGIN_DIR}/%s\n        args: [%s]\n",
-				event, launcher, strings.Join(InstallGetterArgs, ", "))
+				h.event, h.command, strings.Join(h.args, ", "))
 		}
 	}
 	return []byte(b.String())

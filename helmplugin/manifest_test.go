@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite the committed plugin.yaml files
 // (scripts/install.sh), and internal/releasetest checks it.
 func TestCommittedManifests(t *testing.T) {
 	files := map[string][]byte{
-		"../plugins/secrets/plugin.yaml":        CLIManifest(LauncherCheckout, false),
+		"../plugins/secrets/plugin.yaml":        CheckoutCLIManifest(),
 		"../plugins/secrets-getter/plugin.yaml": GetterManifest(LauncherCheckout, false),
 		// scripts/release.sh's template for the Helm 4 package (hooks)
 		"../plugins/secrets/plugin.release.yaml": ReleaseCLIManifest(LauncherCheckout),

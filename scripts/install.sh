@@ -1,15 +1,21 @@
 #!/bin/sh
-# Install and update hook of the Helm plugin in the repository root, for
+# Install and update hook of sv's Helm plugins that are installed from
+# source rather than from a release package:
 #
 #   helm plugin install https://github.com/sv-secrets/sv --version v0.1.0
+#   helm plugin install .                  # a checkout, Helm 3
+#   helm plugin install ./plugins/secrets  # a checkout, Helm 4
 #
-# (Helm 3.18+ clones the repository and runs this through the manifest's
-# platformHooks; Helm 4 does the same for `helm plugin install DIR`). It puts
-# the program the plugin runs at bin/sv, in this order:
+# (Helm 3.18+ clones the repository, or links the checkout, and runs this
+# through the root manifest's platformHooks; Helm 4 runs it through
+# plugins/secrets/plugin.yaml's, whose scripts/ links to this directory).
+# It puts the program the plugin runs at bin/sv in the plugin directory
+# ($HELM_PLUGIN_DIR; the source is the directory above this script), in
+# this order:
 #
 #  1. bin/sv is there already and reports the plugin's version (or is the
 #     link to scripts/sv.sh made by step 3): kept.
-#  2. SV_BUILD_FROM_SOURCE=1: built from this checkout with go.
+#  2. SV_BUILD_FROM_SOURCE=1: built from the source with go.
 #  3. An sv that scripts/sv.sh would run is there ($SV_BIN, ./sv built in the
 #     checkout, sv on PATH), SV_BUILD_FROM_SOURCE is not 0 and SV_RELEASE_URL
 #     is not set: bin/sv becomes a link to scripts/sv.sh, which runs that sv
@@ -22,14 +28,24 @@
 #     unpacked to bin/sv. If that release does not exist (HTTP 404) and this
 #     is a source checkout with go on PATH, sv is built from source instead.
 #
+# With a second argument "getter" (Helm 4's plugins/secrets), bin/sv then
+# runs `sv plugin install-getter`, which writes the secrets-getter plugin
+# (secrets:// URLs) next to this one, running the sv that bin/sv ran, as
+# the release package's own install hook does: Helm 4 allows one plugin
+# type per plugin.
+#
 # Needs sh, curl or wget, tar with gzip, sha256sum or shasum, uname. Any
 # failure is one "sv: error: …" line and leaves nothing behind: no bin/sv,
 # no download, and on "install" (the first argument, from plugin.yaml) not
 # the plugin either when it is Helm's own copy in $HELM_PLUGINS (a git
 # install; never a symlink to a checkout), so the same `helm plugin install`
-# can simply be run again. scripts/install.ps1 is the same for Windows.
+# can simply be run again. If install-getter fails (a secrets-getter
+# plugin sv did not write is in the way), its message is the error and the
+# hook fails; bin/sv is sound and stays. scripts/install.ps1 is the same
+# for Windows, without "getter".
 set -u
 event=${1:-install}
+getter=${2:-}
 
 die() {
 	if [ "$event" = install ] && [ -n "${HELM_PLUGINS:-}" ] && [ -n "${dir:-}" ] && [ ! -L "$dir" ] &&
@@ -42,8 +58,11 @@ die() {
 	exit 1
 }
 
-dir=${HELM_PLUGIN_DIR:-}
-[ -n "$dir" ] || dir=$(CDPATH='' cd -P -- "$(dirname -- "$0")/.." && pwd -P)
+# root: the source (a git clone or a checkout), the directory above this
+# script. dir: the plugin's directory, the same unless Helm 4 installed
+# plugins/secrets, which links scripts/ to root/scripts.
+root=$(CDPATH='' cd -P -- "$(dirname -- "$0")/.." && pwd -P) || exit 1
+dir=${HELM_PLUGIN_DIR:-$root}
 [ -f "$dir/plugin.yaml" ] || die "the plugin directory $dir has no plugin.yaml"
 
 # The plugin version is HELMSECRETS+sv.VERSION; the release is VERSION.
@@ -64,30 +83,39 @@ done <"$dir/plugin.yaml"
 
 bin=$dir/bin/sv
 
+# finish: bin/sv is in place; with "getter", it writes the secrets-getter
+# plugin (its own error message is the hook's).
+finish() {
+	if [ "$getter" = getter ]; then
+		"$bin" plugin install-getter || exit 1
+	fi
+	exit 0
+}
+
 # 1. Keep what is there.
 if [ -L "$bin" ] && [ "$(readlink "$bin")" = ../scripts/sv.sh ]; then
-	exit 0
+	finish
 fi
 if [ -x "$bin" ] && [ ! -d "$bin" ]; then
 	case $("$bin" --version 2>/dev/null) in
-	"sv $version "*) exit 0 ;;
+	"sv $version "*) finish ;;
 	esac
 fi
 
 src=no
-[ -f "$dir/go.mod" ] && [ -f "$dir/main.go" ] && src=yes
+[ -f "$root/go.mod" ] && [ -f "$root/main.go" ] && src=yes
 
 build() {
-	[ "$src" = yes ] || die "$dir is not a source checkout of sv: cannot build sv (unset SV_BUILD_FROM_SOURCE)"
-	command -v go >/dev/null 2>&1 || die "go is not on PATH: cannot build sv from $dir"
-	echo "sv: building bin/sv from source in $dir" >&2
+	[ "$src" = yes ] || die "$root is not a source checkout of sv: cannot build sv (unset SV_BUILD_FROM_SOURCE)"
+	command -v go >/dev/null 2>&1 || die "go is not on PATH: cannot build sv from $root"
+	echo "sv: building $bin from source in $root" >&2
 	mkdir -p "$dir/bin" || exit 1
-	(cd "$dir" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o bin/.sv.new .) || {
+	(cd "$root" && CGO_ENABLED=0 go build -trimpath -tags urfave_cli_no_docs -o "$dir/bin/.sv.new" .) || {
 		rm -f "$dir/bin/.sv.new"
-		die "go build failed in $dir"
+		die "go build failed in $root"
 	}
 	mv -f "$dir/bin/.sv.new" "$bin" || exit 1
-	exit 0
+	finish
 }
 
 # 2. Build on request.
@@ -98,15 +126,15 @@ if [ "${SV_BUILD_FROM_SOURCE:-}" != 0 ] && [ -z "${SV_RELEASE_URL:-}" ]; then
 	found=
 	if [ -n "${SV_BIN:-}" ]; then
 		found=$SV_BIN
-	elif [ -x "$dir/sv" ] && [ -f "$dir/sv" ]; then
-		found=$dir/sv
+	elif [ -x "$root/sv" ] && [ -f "$root/sv" ]; then
+		found=$root/sv
 	elif command -v sv >/dev/null 2>&1; then
 		found=$(command -v sv)
 	fi
 	if [ -n "$found" ]; then
 		mkdir -p "$dir/bin" && rm -f "$bin" && ln -s ../scripts/sv.sh "$bin" || exit 1
 		echo "sv: the plugin runs $found (through scripts/sv.sh); nothing downloaded" >&2
-		exit 0
+		finish
 	fi
 fi
 
@@ -193,3 +221,6 @@ tar -xzf "$tmp/$archive" -C "$tmp" sv || die "cannot unpack sv from $archive"
 [ -f "$tmp/sv" ] || die "$archive has no sv"
 mv -f "$tmp/sv" "$bin" || exit 1
 echo "sv: installed sv $version ($os/$arch) from $base, SHA-256 checked" >&2
+trap - EXIT
+cleanup
+finish

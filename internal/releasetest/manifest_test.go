@@ -142,7 +142,12 @@ func TestPluginManifests(t *testing.T) {
 		download: "bin/sv helm downloader",
 	}, {
 		name: "plugins/secrets/plugin.yaml (Helm 4 checkout)", text: read("plugins/secrets/plugin.yaml"), helm4: "cli/v1",
-		lists: []commandList{{"runtimeConfig.platformCommand", nil, all("${HELM_PLUGIN_DIR}/scripts/sv.sh helm", "${HELM_PLUGIN_DIR}/scripts/sv.sh helm")}},
+		// sh only: a checkout on Windows installs with sv plugin install.
+		lists: []commandList{
+			{"runtimeConfig.platformCommand", nil, all("${HELM_PLUGIN_DIR}/bin/sv helm", "${HELM_PLUGIN_DIR}/bin/sv helm")},
+			{"runtimeConfig.platformHooks.install", nil, all("${HELM_PLUGIN_DIR}/scripts/install.sh install getter", "${HELM_PLUGIN_DIR}/scripts/install.sh install getter")},
+			{"runtimeConfig.platformHooks.update", nil, all("", "")},
+		},
 	}, {
 		name: "plugins/secrets-getter/plugin.yaml (Helm 4 checkout)", text: read("plugins/secrets-getter/plugin.yaml"), helm4: "getter/v1",
 		lists: []commandList{{"runtimeConfig.protocolCommands[0].platformCommand", nil, all("scripts/sv.sh helm downloader", "scripts/sv.sh helm downloader")}},
