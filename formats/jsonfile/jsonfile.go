@@ -25,6 +25,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,33 +47,40 @@ type leaf struct {
 }
 
 // walk visits every scalar in document order, skipping the top-level sops
-// member.
+// member. The keys and path of a leaf are its own (fn may keep them);
+// on the way down they grow in place, so that a deep file costs time in
+// proportion to its size, not to its depth squared.
 func walk(root *node, fn func(l leaf) error) error {
-	var rec func(n *node, keys []string, path sopsfile.PathString) error
-	rec = func(n *node, keys []string, path sopsfile.PathString) error {
+	var keys []string
+	var path sopsfile.PathString
+	var rec func(n *node) error
+	rec = func(n *node) error {
 		switch n.kind {
 		case kObject:
 			for _, m := range n.members {
 				if n == root && m.key == "sops" {
 					continue
 				}
-				k := append(keys[:len(keys):len(keys)], m.key)
-				if err := rec(m.value, k, path.Key(m.key)); err != nil {
+				keys, path = append(keys, m.key), append(path, m.key)
+				if err := rec(m.value); err != nil {
 					return err
 				}
+				keys, path = keys[:len(keys)-1], path[:len(path)-1]
 			}
 		case kArray:
 			for i, it := range n.items {
-				if err := rec(it, keys, path.Index(i)); err != nil {
+				path = append(path, sopsfile.PathString(nil).Index(i)...) // not path.Index: it copies
+				if err := rec(it); err != nil {
 					return err
 				}
+				path = path[:len(path)-1]
 			}
 		default:
-			return fn(leaf{n, keys, path})
+			return fn(leaf{n, slices.Clone(keys), slices.Clone(path)})
 		}
 		return nil
 	}
-	return rec(root, nil, nil)
+	return rec(root)
 }
 
 func sopsIndex(root *node) (int, error) {
