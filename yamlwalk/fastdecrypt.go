@@ -1,0 +1,772 @@
+package yamlwalk
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/sv-secrets/sv/crypt"
+	"go.yaml.in/yaml/v3"
+)
+
+// The fast decrypt path. Files that are already encrypted are, almost
+// always, block-style YAML as sops (or sv) wrote it: one key or list item
+// per line, every value an ENC[…] scalar, comments on lines of their own.
+// For such a file yaml.v3's node tree (built, measured, walked and then
+// mapped back to byte offsets) costs several times the decryption itself.
+// fastScan reads the bytes once, tracking the key path by indentation, and
+// lists the ENC scalars and encrypted comments with the paths they are
+// bound to; fastDecrypt then decrypts them and writes the plaintext with the
+// same spelling functions the node path uses.
+//
+// The scan accepts only a small, fully understood subset of YAML and
+// declines everything else (flow collections, anchors, aliases, tags, block
+// scalars, multi-line scalars, unencrypted values other than a few plain
+// words, odd indentation, several documents, CR, non-ASCII outside the sops
+// block, …): Decrypt then takes the node path. It also declines, after
+// decrypting, whatever would need the node path's read-back check (a value
+// spelled on several lines or with a tag, a comment item of a list) and
+// every failure (a tag or the MAC that does not verify, a value it does not
+// expect): the node path then gives its own answer and error. So the fast
+// path either gives exactly what the node path gives (Text, Metadata,
+// Warnings and the stash rewrites use) or nothing; TestFastDecryptMatches
+// and FuzzFastDecrypt hold it to that.
+
+// fastKey is a mapping key seen by the scan: the AAD of its path, its
+// parent key (nil at the root) and sops's selection rule for the values
+// under it (see Rules.ShouldEncrypt).
+type fastKey struct {
+	aad    string
+	parent *fastKey
+	// decided: a key on the path matched a rule; encrypt is its verdict.
+	decided, encrypt bool
+}
+
+// rootAAD is the AAD of the empty path (crypt.AAD(nil)).
+const rootAAD = ":"
+
+func (k *fastKey) AAD() string {
+	if k == nil {
+		return rootAAD
+	}
+	return k.aad
+}
+
+// Item kinds.
+const (
+	fastValue   = iota // an ENC scalar to decrypt
+	fastPlain          // an unencrypted value: only fed to the MAC
+	fastComment        // an #ENC[…] comment
+)
+
+type fastItem struct {
+	kind    uint8
+	style   yaml.Style // of the scalar: 0, double or single quoted
+	seqItem bool       // the value is a block sequence item
+	oneLine bool       // something (a comment) follows the value on its line
+	col     int        // column of the mapping's keys or the item's dash
+	start   int        // the text replaced: the scalar with its quotes, or
+	end     int        // the comment from '#' to the end of its ciphertext
+	encOff  int        // where the ciphertext starts
+	encEnd  int        // and ends
+	lineCol int        // the column start is at
+	key     *fastKey   // value: the key it is bound to; comment: the last key before it
+	next    *fastKey   // comment: the first key after it
+	// Filled by fastDecrypt.
+	typ  string
+	pt   []byte
+	text string
+	aad  string
+}
+
+// fastFrame is an open block collection.
+type fastFrame struct {
+	seq  bool
+	col  int
+	key  *fastKey // the key holding the collection
+	keys []string // a mapping's keys so far, for the duplicate check
+	seen map[string]bool
+}
+
+type fastScan struct {
+	b      []byte
+	rules  *Rules
+	items  []fastItem
+	stack  []fastFrame
+	last   *fastKey
+	open   []int // comments waiting for the next key
+	work   int
+	pend   bool // a key whose value is on the following lines
+	pendK  *fastKey
+	pendC  int
+	cutLo  int // the sops block: removed from cutLo to cutHi
+	cutHi  int
+	values int
+}
+
+// fastMaxDepth bounds the nesting the scan follows (well below MaxDepth).
+const fastMaxDepth = 64
+
+// fastBlock finds the sops block of a fast-path candidate: the last line
+// at column 0, which must be "sops:" with every line after it indented or
+// blank, ending with the version line sops and sv write last. It returns
+// where the block starts and the range decryption removes (as
+// removeMetadata does).
+func fastBlock(b []byte) (start, cutLo, cutHi int, ok bool) {
+	end := len(b)
+	lastContent := -1 // start of the last line with content
+	for {
+		ls := bytes.LastIndexByte(b[:end], '\n') + 1
+		line := b[ls:end]
+		if len(bytes.TrimSpace(line)) > 0 {
+			if lastContent < 0 {
+				lastContent = ls
+			}
+			if line[0] != ' ' {
+				if string(line) != "sops:" {
+					return 0, 0, 0, false
+				}
+				start = ls
+				break
+			}
+		}
+		if ls == 0 {
+			return 0, 0, 0, false
+		}
+		end = ls - 1
+	}
+	// The block's last line: "<indent>version: <text>", a plain scalar.
+	le := bytes.IndexByte(b[lastContent:], '\n')
+	if le < 0 {
+		le = len(b)
+	} else {
+		le += lastContent
+	}
+	last := strings.TrimLeft(string(b[lastContent:le]), " ")
+	if !strings.HasPrefix(last, "version: ") || strings.ContainsAny(last, "#'\"\t") || strings.HasSuffix(last, " ") {
+		return 0, 0, 0, false
+	}
+	cutLo, cutHi = start, le
+	if le < len(b) {
+		cutHi++
+	} else if start > 0 && b[start-1] == '\n' {
+		cutLo--
+	}
+	return start, cutLo, cutHi, true
+}
+
+// newFastScan scans the data of b (everything before the sops block at
+// start) under rules; nil means the fast path declines.
+func newFastScan(b []byte, start int, rules *Rules) *fastScan {
+	if rules.usesComments() {
+		return nil
+	}
+	s := &fastScan{b: b, rules: rules, stack: make([]fastFrame, 1, 16)}
+	if !s.scan(start) {
+		return nil
+	}
+	return s
+}
+
+func (s *fastScan) scan(end int) bool {
+	b := s.b
+	for pos := 0; pos < end; {
+		le := bytes.IndexByte(b[pos:end], '\n')
+		if le < 0 {
+			return false // the sops block follows on a line of its own
+		}
+		le += pos
+		ind := pos
+		for ind < le && b[ind] == ' ' {
+			ind++
+		}
+		switch {
+		case ind == le:
+		case b[ind] == '#':
+			if !s.comment(ind, le) {
+				return false
+			}
+		default:
+			if !s.line(pos, ind, le) {
+				return false
+			}
+		}
+		pos = le + 1
+	}
+	// The sops key is the next key of the comments before it.
+	sops := &fastKey{aad: "sops:"}
+	for _, i := range s.open {
+		s.items[i].next = sops
+	}
+	s.open = nil
+	return true
+}
+
+// encMarker starts an encrypted comment (see encryptedCommentOffsets).
+var encMarker = []byte("#" + encPrefix)
+
+// comment handles a comment from b[at] ('#') to le: an encrypted one
+// becomes an item. Comments hold printable ASCII or tabs only, and no
+// second marker the node path would take for a comment of its own.
+func (s *fastScan) comment(at, le int) bool {
+	b := s.b
+	for _, c := range b[at:le] {
+		if (c < 0x20 && c != '\t') || c > 0x7e {
+			return false
+		}
+	}
+	if j := bytes.Index(b[at+1:le], encMarker); j >= 0 {
+		return false
+	}
+	if !bytes.HasPrefix(b[at:le], encMarker) {
+		return true
+	}
+	enc := strings.TrimRight(string(b[at+1:le]), " \t")
+	s.items = append(s.items, fastItem{kind: fastComment, start: at, end: at + 1 + len(enc), encOff: at + 1, encEnd: at + 1 + len(enc), key: s.last})
+	s.open = append(s.open, len(s.items)-1)
+	return true
+}
+
+// line handles a content line: b[ls:le], its first non-blank at ind.
+func (s *fastScan) line(ls, ind, le int) bool {
+	b := s.b
+	col := ind - ls
+	item := b[ind] == '-' && (ind+1 == le || b[ind+1] == ' ')
+	if s.pend {
+		s.pend = false
+		if col > s.pendC || col == s.pendC && item {
+			if !s.push(fastFrame{seq: item, col: col, key: s.pendK}) {
+				return false
+			}
+		}
+		// Otherwise the key's value was null: nothing to decrypt or feed
+		// to the MAC.
+	}
+	for {
+		top := &s.stack[len(s.stack)-1]
+		if top.col > col || top.col == col && top.seq && !item {
+			if len(s.stack) == 1 {
+				return false
+			}
+			s.stack = s.stack[:len(s.stack)-1]
+			continue
+		}
+		if top.col != col || top.seq != item {
+			return false
+		}
+		break
+	}
+	if !item {
+		return s.entry(ind, le, col)
+	}
+	// A list item: a value, or a mapping starting on the dash's line.
+	p := ind + 1
+	for p < le && b[p] == ' ' {
+		p++
+	}
+	if p == le || b[p] == '#' || b[p] == '-' {
+		return false // a nested block or list under the dash
+	}
+	if _, _, isKey := s.key(p, le); isKey {
+		kcol := p - ls
+		if !s.push(fastFrame{col: kcol, key: s.stack[len(s.stack)-1].key}) {
+			return false
+		}
+		return s.entry(p, le, kcol)
+	}
+	return s.value(s.stack[len(s.stack)-1].key, p, le, col, true)
+}
+
+func (s *fastScan) push(f fastFrame) bool {
+	if len(s.stack) >= fastMaxDepth {
+		return false
+	}
+	s.stack = append(s.stack, f)
+	return true
+}
+
+// entry handles "key: …" at b[p].
+func (s *fastScan) entry(p, le, col int) bool {
+	key, q, ok := s.key(p, le)
+	if !ok {
+		return false
+	}
+	f := &s.stack[len(s.stack)-1]
+	if len(s.stack) == 1 && key == "sops" {
+		return false // a second sops key
+	}
+	if f.seen != nil {
+		if f.seen[key] {
+			return false
+		}
+		f.seen[key] = true
+	} else {
+		for _, k := range f.keys {
+			if k == key {
+				return false // a duplicate key: the node path says so
+			}
+		}
+		f.keys = append(f.keys, key)
+		if len(f.keys) > 8 {
+			f.seen = make(map[string]bool, 16)
+			for _, k := range f.keys {
+				f.seen[k] = true
+			}
+			f.keys = nil
+		}
+	}
+	// Bounds the same work as the limits pass (MaxPathWork), coarsely.
+	s.work += 2 * len(s.stack)
+	if s.work > MaxPathWork/2 {
+		return false
+	}
+	k := &fastKey{parent: f.key}
+	if f.key == nil {
+		k.aad = key + ":"
+	} else {
+		k.aad = f.key.aad + key + ":"
+	}
+	if f.key != nil && f.key.decided {
+		k.decided, k.encrypt = true, f.key.encrypt
+	} else {
+		k.decided, k.encrypt = s.rules.keyRule(key)
+	}
+	s.last = k
+	for _, i := range s.open {
+		s.items[i].next = k
+	}
+	s.open = s.open[:0]
+	for q < le && s.b[q] == ' ' {
+		q++
+	}
+	if q == le || s.b[q] == '#' {
+		if q < le && !s.comment(q, le) {
+			return false
+		}
+		s.pend, s.pendK, s.pendC = true, k, col
+		return true
+	}
+	return s.value(k, q, le, col, false)
+}
+
+// key reads a mapping key at b[p]: a plain word or a simple quoted string,
+// then ':' and a blank or the end of the line. It returns the key and
+// where its ':' ends. isKey says whether b[p] is a key at all.
+func (s *fastScan) key(p, le int) (key string, after int, isKey bool) {
+	b := s.b
+	switch b[p] {
+	case '"', '\'':
+		q := b[p]
+		i := p + 1
+		var sb []byte
+		for ; i < le; i++ {
+			c := b[i]
+			if c == q {
+				if q == '\'' && i+1 < le && b[i+1] == '\'' {
+					sb = append(sb, '\'')
+					i++
+					continue
+				}
+				break
+			}
+			if c < 0x20 || c > 0x7e || c == '\\' || c == '#' {
+				return "", 0, false
+			}
+			sb = append(sb, c)
+		}
+		if i >= le || i+1 >= le || b[i+1] != ':' || i+2 < le && b[i+2] != ' ' {
+			return "", 0, false
+		}
+		return string(sb), i + 2, true
+	}
+	i := p
+	for i < le && keyByte(b[i]) {
+		i++
+	}
+	if i == p || i >= le || b[i] != ':' || i+1 < le && b[i+1] != ' ' {
+		return "", 0, false
+	}
+	k := string(b[p:i])
+	if !plainKey(k) {
+		return "", 0, false
+	}
+	return k, i + 1, true
+}
+
+func keyByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/'
+}
+
+// plainKey reports a plain key every YAML reader takes for that string: it
+// starts with a letter or '_' and is not a word read as a bool or null.
+func plainKey(k string) bool {
+	c := k[0]
+	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
+		return false
+	}
+	if len(k) <= 5 {
+		switch strings.ToLower(k) {
+		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+			return false
+		}
+	}
+	return true
+}
+
+// keyRule is one step of ShouldEncrypt's loop over a path's keys.
+func (r *Rules) keyRule(k string) (decided, encrypt bool) {
+	switch {
+	case r.UnencryptedSuffix != "" && strings.HasSuffix(k, r.UnencryptedSuffix):
+		return true, false
+	case r.EncryptedSuffix != "" && strings.HasSuffix(k, r.EncryptedSuffix):
+		return true, true
+	case r.unencRe != nil && r.unencRe.MatchString(k):
+		return true, false
+	case r.encRe != nil && r.encRe.MatchString(k):
+		return true, true
+	}
+	return false, false
+}
+
+// should is ShouldEncrypt for the values under k.
+func (s *fastScan) should(k *fastKey) bool {
+	if k != nil && k.decided {
+		return k.encrypt
+	}
+	r := s.rules
+	return r.EncryptedSuffix == "" && r.EncryptedRegex == "" && r.EncryptedCommentRegex == ""
+}
+
+// value handles the scalar at b[p] on a line ending at le, bound to k.
+func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
+	b := s.b
+	it := fastItem{kind: fastValue, seqItem: seqItem, col: col, start: p, key: k, lineCol: p - (bytes.LastIndexByte(b[:p], '\n') + 1)}
+	var end int
+	switch b[p] {
+	case '"', '\'':
+		q := b[p]
+		if p+1 < le && b[p+1] == q {
+			end = p + 2 // "" or '': an empty string, never encrypted
+			it.kind = fastPlain
+			break
+		}
+		e, ok := encEnd(b, p+1, le)
+		if !ok || e >= le || b[e] != q {
+			return false
+		}
+		it.encOff, it.encEnd, end = p+1, e, e+1
+		it.style = yaml.DoubleQuotedStyle
+		if q == '\'' {
+			it.style = yaml.SingleQuotedStyle
+		}
+		if !s.should(k) {
+			return false // a quoted ciphertext left as it is: rare
+		}
+	default:
+		if e, ok := encEnd(b, p, le); ok {
+			it.encOff, it.encEnd, end = p, e, e
+			if !s.should(k) {
+				// A ciphertext under an unencrypted key is a string.
+				it.kind, it.typ, it.pt = fastPlain, crypt.TypeStr, b[p:e]
+			}
+			break
+		}
+		// Unencrypted: null, or a plain word under an unencrypted key.
+		e := p
+		for e < le && !(b[e] == '#' && b[e-1] == ' ') {
+			e++
+		}
+		for e > p && b[e-1] == ' ' {
+			e--
+		}
+		w := string(b[p:e])
+		end = e
+		switch w {
+		case "~", "null", "Null", "NULL", "[]", "{}":
+			// Null or an empty collection: no value.
+			return s.rest(end, le)
+		}
+		if s.should(k) || !plainWord(w) {
+			return false
+		}
+		it.kind, it.typ, it.pt = fastPlain, crypt.TypeStr, b[p:e]
+	}
+	it.end = end
+	if it.kind == fastPlain && it.typ == "" {
+		return s.rest(end, le) // an empty string adds nothing to the MAC
+	}
+	i := end
+	for i < le && b[i] == ' ' {
+		i++
+	}
+	it.oneLine = i < le
+	s.items = append(s.items, it)
+	if it.kind == fastValue {
+		s.values++
+	}
+	return s.rest(end, le)
+}
+
+// rest checks what follows a value on its line: blanks, then nothing or a
+// comment.
+func (s *fastScan) rest(end, le int) bool {
+	b := s.b
+	i := end
+	for i < le && b[i] == ' ' {
+		i++
+	}
+	if i == le {
+		return true
+	}
+	if b[i] != '#' || i == end {
+		return false
+	}
+	return s.comment(i, le)
+}
+
+// encEnd returns the end of a ciphertext ENC[AES256_GCM,…] at b[p], before
+// le.
+func encEnd(b []byte, p, le int) (int, bool) {
+	if !bytes.HasPrefix(b[p:le], []byte(encPrefix)) {
+		return 0, false
+	}
+	i := p + len(encPrefix)
+	for i < le && isENCByte(b[i]) {
+		i++
+	}
+	if i >= le || b[i] != ']' {
+		return 0, false
+	}
+	return i + 1, true
+}
+
+// fastMetadata parses the sops block that starts at b[start:] on its own.
+func fastMetadata(b []byte, start int) (*Metadata, bool) {
+	if bytes.Contains(b[start:], encMarker) {
+		return nil, false
+	}
+	g, err := parse(b[start:], false)
+	if err != nil || len(g.Docs) != 1 || g.Docs[0].Root == nil || len(g.Docs[0].Root.Content) != 2 {
+		return nil, false
+	}
+	meta, err := g.Metadata()
+	if err != nil || meta == nil {
+		return nil, false
+	}
+	return meta, true
+}
+
+// fastDecrypt decrypts the scanned file with key; ok is false when the
+// node path must answer instead.
+func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, bool) {
+	items := s.items
+	workers := min(runtime.GOMAXPROCS(0), 8, len(items)/2000+1)
+	failed := make([]bool, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := len(items)*w/workers, len(items)*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := crypt.NewCipher(key)
+			if err != nil {
+				failed[w] = true
+				return
+			}
+			for i := lo; i < hi; i++ {
+				if !s.open1(c, &items[i]) {
+					failed[w] = true
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range failed {
+		if f {
+			return nil, false
+		}
+	}
+	if !ignoreMAC {
+		if !s.verifyMAC(meta, key) {
+			return nil, false
+		}
+	}
+	// The plaintext, streamed into one buffer.
+	b := s.b
+	n := len(b) - (s.cutHi - s.cutLo)
+	for i := range items {
+		if it := &items[i]; it.kind != fastPlain {
+			n += len(it.text) - (it.end - it.start)
+		}
+	}
+	text := make([]byte, 0, n)
+	pos := 0
+	for i := range items {
+		it := &items[i]
+		if it.kind == fastPlain {
+			continue
+		}
+		text = append(text, b[pos:it.start]...)
+		text = append(text, it.text...)
+		pos = it.end
+	}
+	text = append(text, b[pos:s.cutLo]...)
+	text = append(text, b[s.cutHi:]...)
+	// The stash: values in document order, then comments (as the node
+	// path lists them). Ciphertexts are slices of one copy of the file.
+	src := string(b)
+	out := &Decrypted{Text: text, Metadata: meta, Key: key, stash: make([]stashEntry, 0, s.values+len(items)-s.values)}
+	for _, comments := range []bool{false, true} {
+		for i := range items {
+			it := &items[i]
+			if it.kind == fastPlain || (it.kind == fastComment) != comments {
+				continue
+			}
+			e := stashEntry{aad: it.aad, typ: it.typ, pt: it.pt, off: it.start}
+			e.enc = src[it.encOff:it.encEnd]
+			if !comments {
+				e.plain = it.style == 0
+				e.layout = src[it.start:it.end]
+				e.col = it.lineCol
+			}
+			out.stash = append(out.stash, e)
+		}
+	}
+	return out, true
+}
+
+// open1 decrypts and spells one item; false declines.
+func (s *fastScan) open1(c *crypt.Cipher, it *fastItem) bool {
+	switch it.kind {
+	case fastPlain:
+		return true
+	case fastComment:
+		v, err := crypt.ParseValue(string(s.b[it.encOff:it.encEnd]))
+		if err != nil {
+			return false
+		}
+		// The paths the node path tries (candidates): the last key before
+		// the comment and its ancestors, the next key and its ancestors,
+		// the root. Only one AAD opens a ciphertext, so the order does not
+		// matter; one that opens under none of them declines (the node
+		// path may find it under the path derived from yaml.v3's comment
+		// attachment, or keep it as it is).
+		try := func(aad string) bool {
+			pt, typ, err := c.DecryptValue(v, aad)
+			if err != nil || typ != crypt.TypeComment {
+				return false
+			}
+			if bytes.ContainsAny(pt, "\n\r") {
+				return false // the node path reads such text back
+			}
+			it.pt, it.typ, it.aad = pt, typ, aad
+			it.text = "#" + string(pt)
+			return true
+		}
+		for _, k := range [2]*fastKey{it.key, it.next} {
+			for ; k != nil; k = k.parent {
+				if try(k.aad) {
+					return true
+				}
+			}
+		}
+		return try(rootAAD)
+	}
+	aad := it.key.AAD()
+	v, err := crypt.ParseValue(string(s.b[it.encOff:it.encEnd]))
+	if err != nil {
+		return false
+	}
+	pt, typ, err := c.DecryptValue(v, aad)
+	if err != nil || typ == crypt.TypeComment {
+		return false // a comment item of a list: the node path
+	}
+	ctx := scalarContext{seqItem: it.seqItem, col: it.col, unit: 2, eol: "\n", oneLine: it.oneLine}
+	text, err := render(typ, pt, &yaml.Node{Style: it.style}, span{}, nil, ctx)
+	if err != nil || strings.ContainsAny(text, "\n\r") || strings.HasPrefix(text, "!") {
+		return false // spellings the node path reads back
+	}
+	it.pt, it.typ, it.aad, it.text = pt, typ, aad, text
+	return true
+}
+
+// verifyMAC checks the MAC over the values in document order, as computeMAC
+// does for the node path.
+func (s *fastScan) verifyMAC(meta *Metadata, key []byte) bool {
+	if meta.MAC == "" {
+		return false
+	}
+	aad, err := crypt.MACAAD(meta.LastModified)
+	if err != nil {
+		return false
+	}
+	c, err := crypt.NewCipher(key)
+	if err != nil {
+		return false
+	}
+	stored, _, err := c.Decrypt(meta.MAC, aad)
+	if err != nil {
+		return false
+	}
+	only := meta.Rules.MACOnlyEncrypted
+	mac := crypt.NewMAC(only)
+	for i := range s.items {
+		it := &s.items[i]
+		switch it.kind {
+		case fastValue:
+			mac.Add(canonical(it.typ, it.pt))
+		case fastPlain:
+			if !only {
+				mac.Add(it.pt)
+			}
+		}
+	}
+	return mac.Sum() == string(stored)
+}
+
+// prepareFast scans b for the fast path: nil when it declines. It reads
+// the sops block on its own; the data key is not needed yet.
+func prepareFast(b []byte) (*fastScan, *Metadata) {
+	if bytes.IndexByte(b, '\r') >= 0 {
+		return nil, nil
+	}
+	start, cutLo, cutHi, ok := fastBlock(b)
+	if !ok {
+		return nil, nil
+	}
+	meta, ok := fastMetadata(b, start)
+	if !ok {
+		return nil, nil
+	}
+	s := newFastScan(b, start, &meta.Rules)
+	if s == nil {
+		return nil, nil
+	}
+	s.cutLo, s.cutHi = cutLo, cutHi
+	return s, meta
+}
+
+// decryptFast is Decrypt's fast path. done is false when the node path must
+// answer instead; key is then the data key if it was opened already.
+func decryptFast(b []byte, opt DecryptOptions) (out *Decrypted, key []byte, done bool, err error) {
+	s, meta := prepareFast(b)
+	if s == nil {
+		return nil, nil, false, nil
+	}
+	key, err = opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
+	if err != nil {
+		// The node path reports a file it cannot parse before asking for
+		// keys: so does this one.
+		if _, _, perr := parseEncrypted(b, true); perr != nil {
+			return nil, nil, true, perr
+		}
+		return nil, nil, true, err
+	}
+	out, ok := s.decrypt(meta, key, opt.IgnoreMAC)
+	if !ok {
+		return nil, key, false, nil
+	}
+	return out, key, true, nil
+}
