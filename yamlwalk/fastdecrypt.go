@@ -62,22 +62,18 @@ const (
 
 type fastItem struct {
 	kind    uint8
-	style   yaml.Style // of the scalar: 0, double or single quoted
-	seqItem bool       // the value is a block sequence item
-	oneLine bool       // something (a comment) follows the value on its line
-	col     int        // column of the mapping's keys or the item's dash
-	start   int        // the text replaced: the scalar with its quotes, or
-	end     int        // the comment from '#' to the end of its ciphertext
-	encOff  int        // where the ciphertext starts
-	encEnd  int        // and ends
-	lineCol int        // the column start is at
-	key     *fastKey   // value: the key it is bound to; comment: the last key before it
-	next    *fastKey   // comment: the first key after it
-	// Filled by fastDecrypt.
-	typ  string
-	pt   []byte
-	text string
-	aad  string
+	quote   byte  // the scalar's quote ('"' or '\''), 0 if plain
+	seqItem bool  // the value is a block sequence item
+	oneLine bool  // something (a comment) follows the value on its line
+	col     int32 // column of the mapping's keys or of the item's dash
+	// The text replaced: the scalar with its quotes, or the comment from
+	// '#' to the end of its ciphertext.
+	start, end int32
+	// The ciphertext (for an unencrypted value: its plaintext).
+	encOff, encEnd int32
+	slot           int32    // the item's entry in the stash
+	key            *fastKey // value: the key it is bound to; comment: the last key before it
+	next           *fastKey // comment: the first key after it
 }
 
 // fastFrame is an open block collection.
@@ -90,19 +86,20 @@ type fastFrame struct {
 }
 
 type fastScan struct {
-	b      []byte
-	rules  *Rules
-	items  []fastItem
-	stack  []fastFrame
-	last   *fastKey
-	open   []int // comments waiting for the next key
-	work   int
-	pend   bool // a key whose value is on the following lines
-	pendK  *fastKey
-	pendC  int
-	cutLo  int // the sops block: removed from cutLo to cutHi
-	cutHi  int
-	values int
+	b       []byte
+	rules   *Rules
+	items   []fastItem
+	stack   []fastFrame
+	last    *fastKey
+	waiting []int // comments waiting for the next key
+	work    int
+	pend    bool // a key whose value is on the following lines
+	pendK   *fastKey
+	pendC   int
+	cutLo   int // the sops block: removed from cutLo to cutHi
+	cutHi   int
+	values  int // items that are ENC values
+	plains  int // items that are unencrypted values
 }
 
 // fastMaxDepth bounds the nesting the scan follows (well below MaxDepth).
@@ -162,7 +159,9 @@ func newFastScan(b []byte, start int, rules *Rules) *fastScan {
 	if rules.usesComments() {
 		return nil
 	}
-	s := &fastScan{b: b, rules: rules, stack: make([]fastFrame, 1, 16)}
+	// Nearly every ciphertext is an item.
+	n := bytes.Count(b[:start], []byte(encPrefix))
+	s := &fastScan{b: b, rules: rules, stack: make([]fastFrame, 1, 16), items: make([]fastItem, 0, n+16)}
 	if !s.scan(start) {
 		return nil
 	}
@@ -196,10 +195,10 @@ func (s *fastScan) scan(end int) bool {
 	}
 	// The sops key is the next key of the comments before it.
 	sops := &fastKey{aad: "sops:"}
-	for _, i := range s.open {
+	for _, i := range s.waiting {
 		s.items[i].next = sops
 	}
-	s.open = nil
+	s.waiting = nil
 	return true
 }
 
@@ -223,8 +222,9 @@ func (s *fastScan) comment(at, le int) bool {
 		return true
 	}
 	enc := strings.TrimRight(string(b[at+1:le]), " \t")
-	s.items = append(s.items, fastItem{kind: fastComment, start: at, end: at + 1 + len(enc), encOff: at + 1, encEnd: at + 1 + len(enc), key: s.last})
-	s.open = append(s.open, len(s.items)-1)
+	end := int32(at + 1 + len(enc))
+	s.items = append(s.items, fastItem{kind: fastComment, start: int32(at), end: end, encOff: int32(at + 1), encEnd: end, key: s.last})
+	s.waiting = append(s.waiting, len(s.items)-1)
 	return true
 }
 
@@ -288,11 +288,23 @@ func (s *fastScan) push(f fastFrame) bool {
 
 // entry handles "key: …" at b[p].
 func (s *fastScan) entry(p, le, col int) bool {
-	key, q, ok := s.key(p, le)
+	kb, q, ok := s.key(p, le)
 	if !ok {
 		return false
 	}
 	f := &s.stack[len(s.stack)-1]
+	// The key's path as AAD, which holds the key itself.
+	prefix := ""
+	if f.key != nil {
+		prefix = f.key.aad
+	}
+	var ab strings.Builder
+	ab.Grow(len(prefix) + len(kb) + 1)
+	ab.WriteString(prefix)
+	ab.Write(kb)
+	ab.WriteByte(':')
+	aad := ab.String()
+	key := aad[len(prefix) : len(aad)-1]
 	if len(s.stack) == 1 && key == "sops" {
 		return false // a second sops key
 	}
@@ -321,22 +333,17 @@ func (s *fastScan) entry(p, le, col int) bool {
 	if s.work > MaxPathWork/2 {
 		return false
 	}
-	k := &fastKey{parent: f.key}
-	if f.key == nil {
-		k.aad = key + ":"
-	} else {
-		k.aad = f.key.aad + key + ":"
-	}
+	k := &fastKey{aad: aad, parent: f.key}
 	if f.key != nil && f.key.decided {
 		k.decided, k.encrypt = true, f.key.encrypt
 	} else {
 		k.decided, k.encrypt = s.rules.keyRule(key)
 	}
 	s.last = k
-	for _, i := range s.open {
+	for _, i := range s.waiting {
 		s.items[i].next = k
 	}
-	s.open = s.open[:0]
+	s.waiting = s.waiting[:0]
 	for q < le && s.b[q] == ' ' {
 		q++
 	}
@@ -353,7 +360,7 @@ func (s *fastScan) entry(p, le, col int) bool {
 // key reads a mapping key at b[p]: a plain word or a simple quoted string,
 // then ':' and a blank or the end of the line. It returns the key and
 // where its ':' ends. isKey says whether b[p] is a key at all.
-func (s *fastScan) key(p, le int) (key string, after int, isKey bool) {
+func (s *fastScan) key(p, le int) (key []byte, after int, isKey bool) {
 	b := s.b
 	switch b[p] {
 	case '"', '\'':
@@ -371,27 +378,23 @@ func (s *fastScan) key(p, le int) (key string, after int, isKey bool) {
 				break
 			}
 			if c < 0x20 || c > 0x7e || c == '\\' || c == '#' {
-				return "", 0, false
+				return nil, 0, false
 			}
 			sb = append(sb, c)
 		}
 		if i >= le || i+1 >= le || b[i+1] != ':' || i+2 < le && b[i+2] != ' ' {
-			return "", 0, false
+			return nil, 0, false
 		}
-		return string(sb), i + 2, true
+		return sb, i + 2, true
 	}
 	i := p
 	for i < le && keyByte(b[i]) {
 		i++
 	}
-	if i == p || i >= le || b[i] != ':' || i+1 < le && b[i+1] != ' ' {
-		return "", 0, false
+	if i == p || i >= le || b[i] != ':' || i+1 < le && b[i+1] != ' ' || !plainKey(b[p:i]) {
+		return nil, 0, false
 	}
-	k := string(b[p:i])
-	if !plainKey(k) {
-		return "", 0, false
-	}
-	return k, i + 1, true
+	return b[p:i], i + 1, true
 }
 
 func keyByte(c byte) bool {
@@ -400,13 +403,13 @@ func keyByte(c byte) bool {
 
 // plainKey reports a plain key every YAML reader takes for that string: it
 // starts with a letter or '_' and is not a word read as a bool or null.
-func plainKey(k string) bool {
+func plainKey(k []byte) bool {
 	c := k[0]
 	if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
 		return false
 	}
 	if len(k) <= 5 {
-		switch strings.ToLower(k) {
+		switch strings.ToLower(string(k)) {
 		case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
 			return false
 		}
@@ -441,34 +444,28 @@ func (s *fastScan) should(k *fastKey) bool {
 // value handles the scalar at b[p] on a line ending at le, bound to k.
 func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 	b := s.b
-	it := fastItem{kind: fastValue, seqItem: seqItem, col: col, start: p, key: k, lineCol: p - (bytes.LastIndexByte(b[:p], '\n') + 1)}
+	it := fastItem{kind: fastValue, seqItem: seqItem, col: int32(col), start: int32(p), key: k}
 	var end int
 	switch b[p] {
 	case '"', '\'':
 		q := b[p]
 		if p+1 < le && b[p+1] == q {
-			end = p + 2 // "" or '': an empty string, never encrypted
-			it.kind = fastPlain
-			break
+			// "" or '': an empty string, never encrypted, adds nothing
+			// to the MAC.
+			return s.rest(p+2, le)
 		}
 		e, ok := encEnd(b, p+1, le)
-		if !ok || e >= le || b[e] != q {
-			return false
+		if !ok || e >= le || b[e] != q || !s.should(k) {
+			return false // not a ciphertext, or one left as it is: rare
 		}
-		it.encOff, it.encEnd, end = p+1, e, e+1
-		it.style = yaml.DoubleQuotedStyle
-		if q == '\'' {
-			it.style = yaml.SingleQuotedStyle
-		}
-		if !s.should(k) {
-			return false // a quoted ciphertext left as it is: rare
-		}
+		it.quote = q
+		it.encOff, it.encEnd, end = int32(p+1), int32(e), e+1
 	default:
 		if e, ok := encEnd(b, p, le); ok {
-			it.encOff, it.encEnd, end = p, e, e
+			it.encOff, it.encEnd, end = int32(p), int32(e), e
 			if !s.should(k) {
 				// A ciphertext under an unencrypted key is a string.
-				it.kind, it.typ, it.pt = fastPlain, crypt.TypeStr, b[p:e]
+				it.kind = fastPlain
 			}
 			break
 		}
@@ -480,31 +477,32 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 		for e > p && b[e-1] == ' ' {
 			e--
 		}
-		w := string(b[p:e])
-		end = e
-		switch w {
+		w := b[p:e]
+		switch string(w) {
 		case "~", "null", "Null", "NULL", "[]", "{}":
 			// Null or an empty collection: no value.
-			return s.rest(end, le)
+			return s.rest(e, le)
 		}
-		if s.should(k) || !plainWord(w) {
+		if s.should(k) || !plainWord(string(w)) {
 			return false
 		}
-		it.kind, it.typ, it.pt = fastPlain, crypt.TypeStr, b[p:e]
+		it.kind = fastPlain
+		it.encOff, it.encEnd, end = int32(p), int32(e), e
 	}
-	it.end = end
-	if it.kind == fastPlain && it.typ == "" {
-		return s.rest(end, le) // an empty string adds nothing to the MAC
-	}
+	it.end = int32(end)
 	i := end
 	for i < le && b[i] == ' ' {
 		i++
 	}
 	it.oneLine = i < le
-	s.items = append(s.items, it)
-	if it.kind == fastValue {
+	switch it.kind {
+	case fastValue:
+		it.slot = int32(s.values)
 		s.values++
+	case fastPlain:
+		s.plains++
 	}
+	s.items = append(s.items, it)
 	return s.rest(end, le)
 }
 
@@ -557,15 +555,38 @@ func fastMetadata(b []byte, start int) (*Metadata, bool) {
 	return meta, true
 }
 
-// fastDecrypt decrypts the scanned file with key; ok is false when the
-// node path must answer instead.
+// decrypt decrypts the scanned file with key; ok is false when the node
+// path must answer instead.
 func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, bool) {
 	items := s.items
+	// The stash lists the values in document order, then the comments, as
+	// the node path does; its ciphertexts are slices of one copy of the
+	// file.
+	slot := int32(s.values)
+	for i := range items {
+		if items[i].kind == fastComment {
+			items[i].slot = slot
+			slot++
+		}
+	}
+	src := string(s.b)
+	stash := make([]stashEntry, slot)
+	// Each worker decrypts a run of items and writes the plaintext of its
+	// part of the file; the parts are joined once the MAC is verified.
+	b := s.b
 	workers := min(runtime.GOMAXPROCS(0), 8, len(items)/2000+1)
+	parts := make([][]byte, workers)
 	failed := make([]bool, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(items)*w/workers, len(items)*(w+1)/workers
+		from, to := 0, s.cutLo
+		if w > 0 {
+			from = int(items[lo].start)
+		}
+		if hi < len(items) {
+			to = int(items[hi].start)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -574,12 +595,29 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 				failed[w] = true
 				return
 			}
+			// The plaintext is about 3/4 of a ciphertext's data, which
+			// is what is left after ~100 bytes of fields.
+			n := to - from
 			for i := lo; i < hi; i++ {
-				if !s.open1(c, &items[i]) {
+				sz := int(items[i].end - items[i].start)
+				n -= sz - max(0, sz-100)*3/4 - 4
+			}
+			out := make([]byte, 0, max(n, 0))
+			pos := from
+			for i := lo; i < hi; i++ {
+				it := &items[i]
+				if it.kind == fastPlain {
+					continue
+				}
+				out = append(out, b[pos:it.start]...)
+				var ok bool
+				if out, ok = s.open(c, src, it, stash, out); !ok {
 					failed[w] = true
 					return
 				}
+				pos = int(it.end)
 			}
+			parts[w] = append(out, b[pos:to]...)
 		}()
 	}
 	wg.Wait()
@@ -588,64 +626,30 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 			return nil, false
 		}
 	}
-	if !ignoreMAC {
-		if !s.verifyMAC(meta, key) {
-			return nil, false
-		}
+	if !ignoreMAC && !s.verifyMAC(meta, key, stash) {
+		return nil, false
 	}
-	// The plaintext, streamed into one buffer.
-	b := s.b
-	n := len(b) - (s.cutHi - s.cutLo)
-	for i := range items {
-		if it := &items[i]; it.kind != fastPlain {
-			n += len(it.text) - (it.end - it.start)
-		}
+	n := len(b) - s.cutHi
+	for _, p := range parts {
+		n += len(p)
 	}
 	text := make([]byte, 0, n)
-	pos := 0
-	for i := range items {
-		it := &items[i]
-		if it.kind == fastPlain {
-			continue
-		}
-		text = append(text, b[pos:it.start]...)
-		text = append(text, it.text...)
-		pos = it.end
+	for _, p := range parts {
+		text = append(text, p...)
 	}
-	text = append(text, b[pos:s.cutLo]...)
 	text = append(text, b[s.cutHi:]...)
-	// The stash: values in document order, then comments (as the node
-	// path lists them). Ciphertexts are slices of one copy of the file.
-	src := string(b)
-	out := &Decrypted{Text: text, Metadata: meta, Key: key, stash: make([]stashEntry, 0, s.values+len(items)-s.values)}
-	for _, comments := range []bool{false, true} {
-		for i := range items {
-			it := &items[i]
-			if it.kind == fastPlain || (it.kind == fastComment) != comments {
-				continue
-			}
-			e := stashEntry{aad: it.aad, typ: it.typ, pt: it.pt, off: it.start}
-			e.enc = src[it.encOff:it.encEnd]
-			if !comments {
-				e.plain = it.style == 0
-				e.layout = src[it.start:it.end]
-				e.col = it.lineCol
-			}
-			out.stash = append(out.stash, e)
-		}
-	}
-	return out, true
+	return &Decrypted{Text: text, Metadata: meta, Key: key, stash: stash}, true
 }
 
-// open1 decrypts and spells one item; false declines.
-func (s *fastScan) open1(c *crypt.Cipher, it *fastItem) bool {
+// open decrypts one item, fills in its stash entry and appends its
+// plaintext spelling to out; false declines.
+func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stashEntry, out []byte) ([]byte, bool) {
 	switch it.kind {
-	case fastPlain:
-		return true
 	case fastComment:
-		v, err := crypt.ParseValue(string(s.b[it.encOff:it.encEnd]))
+		enc := src[it.encOff:it.encEnd]
+		v, err := crypt.ParseValue(enc)
 		if err != nil {
-			return false
+			return out, false
 		}
 		// The paths the node path tries (candidates): the last key before
 		// the comment and its ancestors, the next key and its ancestors,
@@ -661,40 +665,51 @@ func (s *fastScan) open1(c *crypt.Cipher, it *fastItem) bool {
 			if bytes.ContainsAny(pt, "\n\r") {
 				return false // the node path reads such text back
 			}
-			it.pt, it.typ, it.aad = pt, typ, aad
-			it.text = "#" + string(pt)
+			stash[it.slot] = stashEntry{aad: aad, typ: crypt.TypeComment, pt: pt, enc: enc, off: int(it.start)}
+			out = append(append(out, '#'), pt...)
 			return true
 		}
 		for _, k := range [2]*fastKey{it.key, it.next} {
 			for ; k != nil; k = k.parent {
 				if try(k.aad) {
-					return true
+					return out, true
 				}
 			}
 		}
-		return try(rootAAD)
+		return out, try(rootAAD)
 	}
 	aad := it.key.AAD()
-	v, err := crypt.ParseValue(string(s.b[it.encOff:it.encEnd]))
+	enc := src[it.encOff:it.encEnd]
+	v, err := crypt.ParseValue(enc)
 	if err != nil {
-		return false
+		return out, false
 	}
 	pt, typ, err := c.DecryptValue(v, aad)
 	if err != nil || typ == crypt.TypeComment {
-		return false // a comment item of a list: the node path
+		return out, false // a comment item of a list: the node path
 	}
-	ctx := scalarContext{seqItem: it.seqItem, col: it.col, unit: 2, eol: "\n", oneLine: it.oneLine}
-	text, err := render(typ, pt, &yaml.Node{Style: it.style}, span{}, nil, ctx)
+	style := yaml.Style(0)
+	switch it.quote {
+	case '"':
+		style = yaml.DoubleQuotedStyle
+	case '\'':
+		style = yaml.SingleQuotedStyle
+	}
+	// The unit of indentation only matters to spellings on several lines,
+	// which decline.
+	ctx := scalarContext{seqItem: it.seqItem, col: int(it.col), unit: 2, eol: "\n", oneLine: it.oneLine}
+	text, err := render(typ, pt, &yaml.Node{Style: style}, span{}, nil, ctx)
 	if err != nil || strings.ContainsAny(text, "\n\r") || strings.HasPrefix(text, "!") {
-		return false // spellings the node path reads back
+		return out, false // spellings the node path reads back
 	}
-	it.pt, it.typ, it.aad, it.text = pt, typ, aad, text
-	return true
+	start := int(it.start)
+	stash[it.slot] = stashEntry{aad, typ, pt, enc, it.quote == 0, src[start:it.end], start - (strings.LastIndexByte(src[:start], '\n') + 1), start}
+	return append(out, text...), true
 }
 
 // verifyMAC checks the MAC over the values in document order, as computeMAC
 // does for the node path.
-func (s *fastScan) verifyMAC(meta *Metadata, key []byte) bool {
+func (s *fastScan) verifyMAC(meta *Metadata, key []byte, stash []stashEntry) bool {
 	if meta.MAC == "" {
 		return false
 	}
@@ -716,10 +731,11 @@ func (s *fastScan) verifyMAC(meta *Metadata, key []byte) bool {
 		it := &s.items[i]
 		switch it.kind {
 		case fastValue:
-			mac.Add(canonical(it.typ, it.pt))
+			e := &stash[it.slot]
+			mac.Add(canonical(e.typ, e.pt))
 		case fastPlain:
 			if !only {
-				mac.Add(it.pt)
+				mac.Add(s.b[it.encOff:it.encEnd])
 			}
 		}
 	}
@@ -729,7 +745,7 @@ func (s *fastScan) verifyMAC(meta *Metadata, key []byte) bool {
 // prepareFast scans b for the fast path: nil when it declines. It reads
 // the sops block on its own; the data key is not needed yet.
 func prepareFast(b []byte) (*fastScan, *Metadata) {
-	if bytes.IndexByte(b, '\r') >= 0 {
+	if len(b) >= 1<<31-1 || bytes.IndexByte(b, '\r') >= 0 {
 		return nil, nil
 	}
 	start, cutLo, cutHi, ok := fastBlock(b)
