@@ -55,17 +55,21 @@ func (k *fastKey) AAD() string {
 
 // Item kinds.
 const (
-	fastValue   = iota // an ENC scalar to decrypt
-	fastPlain          // an unencrypted value: only fed to the MAC
-	fastComment        // an #ENC[…] comment
+	fastValue     = iota // an ENC scalar to decrypt
+	fastPlain            // an unencrypted value: only fed to the MAC
+	fastComment          // an #ENC[…] comment
+	fastEmptyList        // the "[]" of a list that held only comments
 )
 
 type fastItem struct {
 	kind    uint8
-	quote   byte  // the scalar's quote ('"' or '\''), 0 if plain
-	seqItem bool  // the value is a block sequence item
-	oneLine bool  // something (a comment) follows the value on its line
-	col     int32 // column of the mapping's keys or of the item's dash
+	quote   byte // the scalar's quote ('"' or '\''), 0 if plain
+	seqItem bool // the value is a block sequence item
+	oneLine bool // something (a comment) follows the value on its line
+	// citem: a comment item of a list ("- ENC[…,type:comment]", as sops
+	// writes a list's comments); start is then its dash.
+	citem bool
+	col   int32 // column of the mapping's keys or of the item's dash
 	// The text replaced: the scalar with its quotes, or the comment from
 	// '#' to the end of its ciphertext.
 	start, end int32
@@ -100,7 +104,24 @@ type fastScan struct {
 	cutHi   int
 	values  int // items that are ENC values
 	plains  int // items that are unencrypted values
+	// leaves lists every scalar in document order, for the read-back
+	// check: an item's index, or leafNull or leafEmpty.
+	leaves []int32
+	unit   int // the indentation step, as File.indentUnit finds it
+	seq    []fastSeq
 }
+
+// fastSeq counts the items of an open block sequence: one made only of
+// comment items was an empty list, and gets its "[]" back after them.
+type fastSeq struct {
+	items, comments int
+	last            int // the index of the last comment item
+}
+
+const (
+	leafNull  = -1
+	leafEmpty = -2
+)
 
 // fastMaxDepth bounds the nesting the scan follows (well below MaxDepth).
 const fastMaxDepth = 64
@@ -193,6 +214,12 @@ func (s *fastScan) scan(end int) bool {
 		}
 		pos = le + 1
 	}
+	if s.pend {
+		s.leaves = append(s.leaves, leafNull)
+	}
+	for len(s.stack) > 1 {
+		s.pop()
+	}
 	// The sops key is the next key of the comments before it.
 	sops := &fastKey{aad: "sops:"}
 	for _, i := range s.waiting {
@@ -236,12 +263,25 @@ func (s *fastScan) line(ls, ind, le int) bool {
 	if s.pend {
 		s.pend = false
 		if col > s.pendC || col == s.pendC && item {
+			if !item && len(s.stack) == 1 && s.unit == 0 {
+				// findIndentUnit: the first block mapping under a
+				// top-level key.
+				s.unit = col
+				if col > 8 {
+					s.unit = 2
+				}
+			}
 			if !s.push(fastFrame{seq: item, col: col, key: s.pendK}) {
 				return false
 			}
+			if item {
+				s.seq = append(s.seq, fastSeq{})
+			}
+		} else {
+			// The key's value was null: nothing to decrypt or feed to
+			// the MAC.
+			s.leaves = append(s.leaves, leafNull)
 		}
-		// Otherwise the key's value was null: nothing to decrypt or feed
-		// to the MAC.
 	}
 	for {
 		top := &s.stack[len(s.stack)-1]
@@ -249,7 +289,7 @@ func (s *fastScan) line(ls, ind, le int) bool {
 			if len(s.stack) == 1 {
 				return false
 			}
-			s.stack = s.stack[:len(s.stack)-1]
+			s.pop()
 			continue
 		}
 		if top.col != col || top.seq != item {
@@ -261,6 +301,7 @@ func (s *fastScan) line(ls, ind, le int) bool {
 		return s.entry(ind, le, col)
 	}
 	// A list item: a value, or a mapping starting on the dash's line.
+	s.seq[len(s.seq)-1].items++
 	p := ind + 1
 	for p < le && b[p] == ' ' {
 		p++
@@ -284,6 +325,37 @@ func (s *fastScan) push(f fastFrame) bool {
 	}
 	s.stack = append(s.stack, f)
 	return true
+}
+
+// pop closes the innermost collection.
+func (s *fastScan) pop() {
+	if s.stack[len(s.stack)-1].seq {
+		sq := s.seq[len(s.seq)-1]
+		s.seq = s.seq[:len(s.seq)-1]
+		if sq.comments > 0 && sq.comments == sq.items {
+			// sops made items of the comments of an empty list: the
+			// list comes back as the comments, then "[]" on a line of
+			// its own at the column of their dashes (as the node path
+			// writes it). The item goes right after the last comment
+			// item; later items (comments) move up one.
+			last := s.items[sq.last]
+			at := sq.last + 1
+			s.items = append(s.items, fastItem{})
+			copy(s.items[at+1:], s.items[at:])
+			s.items[at] = fastItem{kind: fastEmptyList, start: last.end, end: last.end, col: last.col}
+			for i, w := range s.waiting {
+				if w >= at {
+					s.waiting[i]++
+				}
+			}
+			for i, l := range s.leaves {
+				if int(l) >= at {
+					s.leaves[i]++
+				}
+			}
+		}
+	}
+	s.stack = s.stack[:len(s.stack)-1]
 }
 
 // entry handles "key: …" at b[p].
@@ -452,6 +524,7 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 		if p+1 < le && b[p+1] == q {
 			// "" or '': an empty string, never encrypted, adds nothing
 			// to the MAC.
+			s.leaves = append(s.leaves, leafEmpty)
 			return s.rest(p+2, le)
 		}
 		e, ok := encEnd(b, p+1, le)
@@ -479,8 +552,11 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 		}
 		w := b[p:e]
 		switch string(w) {
-		case "~", "null", "Null", "NULL", "[]", "{}":
-			// Null or an empty collection: no value.
+		case "~", "null", "Null", "NULL":
+			s.leaves = append(s.leaves, leafNull)
+			return s.rest(e, le)
+		case "[]", "{}":
+			// An empty collection: no value.
 			return s.rest(e, le)
 		}
 		if s.should(k) || !plainWord(string(w)) {
@@ -502,6 +578,14 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 	case fastPlain:
 		s.plains++
 	}
+	if seqItem && it.kind == fastValue && bytes.HasSuffix(b[it.encOff:it.encEnd], []byte(",type:comment]")) {
+		it.citem = true
+		it.start = int32(bytes.LastIndexByte(b[:p], '\n') + 1 + col)
+		sq := &s.seq[len(s.seq)-1]
+		sq.comments++
+		sq.last = len(s.items)
+	}
+	s.leaves = append(s.leaves, int32(len(s.items)))
 	s.items = append(s.items, it)
 	return s.rest(end, le)
 }
@@ -577,6 +661,7 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 	workers := min(runtime.GOMAXPROCS(0), 8, len(items)/2000+1)
 	parts := make([][]byte, workers)
 	failed := make([]bool, workers)
+	risky := make([]bool, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(items)*w/workers, len(items)*(w+1)/workers
@@ -610,11 +695,12 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 					continue
 				}
 				out = append(out, b[pos:it.start]...)
-				var ok bool
-				if out, ok = s.open(c, src, it, stash, out); !ok {
+				var ok, r bool
+				if out, ok, r = s.open(c, src, it, stash, out); !ok {
 					failed[w] = true
 					return
 				}
+				risky[w] = risky[w] || r
 				pos = int(it.end)
 			}
 			parts[w] = append(out, b[pos:to]...)
@@ -638,18 +724,57 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 		text = append(text, p...)
 	}
 	text = append(text, b[s.cutHi:]...)
+	for _, r := range risky {
+		if r && verifyReadBack(text, s.want(stash)) != nil {
+			// The node path gives its answer (the same error, or the
+			// text it reads back).
+			return nil, false
+		}
+	}
 	return &Decrypted{Text: text, Metadata: meta, Key: key, stash: stash}, true
 }
 
+// want lists the values the decrypted text must read back as, as the node
+// path's verifyReadBack gets them: every scalar but the comment items.
+func (s *fastScan) want(stash []stashEntry) []readBack {
+	want := make([]readBack, 0, len(s.leaves))
+	for _, li := range s.leaves {
+		switch li {
+		case leafNull:
+			want = append(want, readBack{})
+		case leafEmpty:
+			want = append(want, readBack{typ: crypt.TypeStr, pt: []byte{}})
+		default:
+			it := &s.items[li]
+			switch {
+			case it.citem:
+			case it.kind == fastPlain:
+				want = append(want, readBack{typ: crypt.TypeStr, pt: s.b[it.encOff:it.encEnd]})
+			default:
+				e := &stash[it.slot]
+				want = append(want, readBack{typ: e.typ, pt: e.pt})
+			}
+		}
+	}
+	return want
+}
+
 // open decrypts one item, fills in its stash entry and appends its
-// plaintext spelling to out; false declines.
-func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stashEntry, out []byte) ([]byte, bool) {
+// plaintext spelling to out; ok false declines; risky says that the text
+// must be read back (see verifyReadBack).
+func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stashEntry, out []byte) (_ []byte, ok, risky bool) {
 	switch it.kind {
+	case fastEmptyList:
+		out = append(out, '\n')
+		for range it.col {
+			out = append(out, ' ')
+		}
+		return append(out, "[]"...), true, true
 	case fastComment:
 		enc := src[it.encOff:it.encEnd]
 		v, err := crypt.ParseValue(enc)
 		if err != nil {
-			return out, false
+			return out, false, false
 		}
 		// The paths the node path tries (candidates): the last key before
 		// the comment and its ancestors, the next key and its ancestors,
@@ -662,9 +787,8 @@ func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stash
 			if err != nil || typ != crypt.TypeComment {
 				return false
 			}
-			if bytes.ContainsAny(pt, "\n\r") {
-				return false // the node path reads such text back
-			}
+			// The node path reads text on several lines back.
+			risky = bytes.ContainsAny(pt, "\n\r")
 			stash[it.slot] = stashEntry{aad: aad, typ: crypt.TypeComment, pt: pt, enc: enc, off: int(it.start)}
 			out = append(append(out, '#'), pt...)
 			return true
@@ -672,21 +796,31 @@ func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stash
 		for _, k := range [2]*fastKey{it.key, it.next} {
 			for ; k != nil; k = k.parent {
 				if try(k.aad) {
-					return out, true
+					return out, true, risky
 				}
 			}
 		}
-		return out, try(rootAAD)
+		ok = try(rootAAD)
+		return out, ok, risky
 	}
 	aad := it.key.AAD()
 	enc := src[it.encOff:it.encEnd]
 	v, err := crypt.ParseValue(enc)
 	if err != nil {
-		return out, false
+		return out, false, false
 	}
 	pt, typ, err := c.DecryptValue(v, aad)
-	if err != nil || typ == crypt.TypeComment {
-		return out, false // a comment item of a list: the node path
+	if err != nil || (typ == crypt.TypeComment) != it.citem {
+		return out, false, false
+	}
+	start := int(it.encOff)
+	if it.quote != 0 {
+		start--
+	}
+	stash[it.slot] = stashEntry{aad, typ, pt, enc, it.quote == 0, src[start:it.end], start - (strings.LastIndexByte(src[:start], '\n') + 1), start}
+	if it.citem {
+		// The item becomes the comment it was, from its dash on.
+		return append(append(out, '#'), pt...), true, true
 	}
 	style := yaml.Style(0)
 	switch it.quote {
@@ -695,16 +829,14 @@ func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stash
 	case '\'':
 		style = yaml.SingleQuotedStyle
 	}
-	// The unit of indentation only matters to spellings on several lines,
-	// which decline.
-	ctx := scalarContext{seqItem: it.seqItem, col: int(it.col), unit: 2, eol: "\n", oneLine: it.oneLine}
+	ctx := scalarContext{seqItem: it.seqItem, col: int(it.col), unit: s.unit, eol: "\n", oneLine: it.oneLine}
 	text, err := render(typ, pt, &yaml.Node{Style: style}, span{}, nil, ctx)
-	if err != nil || strings.ContainsAny(text, "\n\r") || strings.HasPrefix(text, "!") {
-		return out, false // spellings the node path reads back
+	if err != nil {
+		return out, false, false
 	}
-	start := int(it.start)
-	stash[it.slot] = stashEntry{aad, typ, pt, enc, it.quote == 0, src[start:it.end], start - (strings.LastIndexByte(src[:start], '\n') + 1), start}
-	return append(out, text...), true
+	// Spellings the node path reads back.
+	risky = strings.ContainsAny(text, "\n\r") || strings.HasPrefix(text, "!")
+	return append(out, text...), true, risky
 }
 
 // verifyMAC checks the MAC over the values in document order, as computeMAC
@@ -731,8 +863,10 @@ func (s *fastScan) verifyMAC(meta *Metadata, key []byte, stash []stashEntry) boo
 		it := &s.items[i]
 		switch it.kind {
 		case fastValue:
-			e := &stash[it.slot]
-			mac.Add(canonical(e.typ, e.pt))
+			if !it.citem {
+				e := &stash[it.slot]
+				mac.Add(canonical(e.typ, e.pt))
+			}
 		case fastPlain:
 			if !only {
 				mac.Add(s.b[it.encOff:it.encEnd])
@@ -761,6 +895,25 @@ func prepareFast(b []byte) (*fastScan, *Metadata) {
 		return nil, nil
 	}
 	s.cutLo, s.cutHi = cutLo, cutHi
+	if s.unit == 0 {
+		// No block mapping under a top-level key before the sops block:
+		// findIndentUnit takes the sops block's.
+		i := start + len("sops:\n")
+		for i < len(b) && b[i] == '\n' {
+			i++
+		}
+		u := 0
+		for i+u < len(b) && b[i+u] == ' ' {
+			u++
+		}
+		if i+u >= len(b) || !keyByte(b[i+u]) {
+			return nil, nil
+		}
+		s.unit = u
+		if u > 8 {
+			s.unit = 2
+		}
+	}
 	return s, meta
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -43,6 +45,9 @@ func TestMain(m *testing.M) {
 		}
 	}
 	code := m.Run()
+	if testing.Verbose() {
+		fmt.Fprintf(os.Stderr, "the fast decrypt path answered %d times, each checked against the node path\n", fastChecks.taken)
+	}
 	if len(fastChecks.failures) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the fast decrypt path differs from the node path on %d of %d inputs:\n", len(fastChecks.failures), fastChecks.taken)
 		for _, f := range fastChecks.failures[:min(5, len(fastChecks.failures))] {
@@ -99,16 +104,20 @@ func diffDecrypted(fast, node *Decrypted) string {
 
 // fastTaken reports whether the fast path answers for b.
 func fastTaken(t testing.TB, b []byte, kr *crypt.Keyring) bool {
+	return fastTakenOpt(t, b, DecryptOptions{Keys: kr})
+}
+
+func fastTakenOpt(t testing.TB, b []byte, opt DecryptOptions) bool {
 	t.Helper()
 	s, meta := prepareFast(b)
 	if s == nil {
 		return false
 	}
-	key, err := kr.DataKey(meta.KeyGroups, meta.ShamirThreshold)
+	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, ok := s.decrypt(meta, key, false)
+	_, ok := s.decrypt(meta, key, opt.IgnoreMAC)
 	return ok
 }
 
@@ -281,6 +290,62 @@ func TestFastDecryptMatches(t *testing.T) {
 	t.Logf("the fast path took %d of %d files", taken, len(inputs))
 	if taken < len(inputs)/4 {
 		t.Errorf("the fast path took only %d of %d files", taken, len(inputs))
+	}
+}
+
+// TestFastDecryptGenerated runs both paths over TestGeneratedInterop's
+// hostile values in every position, as the real sops writes them (each
+// document of its multi-document file on its own, so without the MAC,
+// which covers the whole file) and as sv writes them with comments
+// encrypted.
+func TestFastDecryptGenerated(t *testing.T) {
+	perShape := 300
+	if testing.Short() {
+		perShape = 60
+	}
+	alice := loadTestIdentity(t, "alice.agekey")
+	seed := uint64(20261130)
+	if v, err := strconv.ParseUint(os.Getenv("SV_GEN_SEED"), 10, 64); err == nil {
+		seed = v // as for TestGeneratedInterop
+	}
+	g := &generator{r: rand.New(rand.NewPCG(14, seed))}
+	taken, total := 0, 0
+	for _, sh := range genShapes {
+		t.Run(sh.name, func(t *testing.T) {
+			plain, docs := g.file(t, sh, perShape)
+			dir := t.TempDir()
+			f := filepath.Join(dir, "plain.yaml")
+			if err := os.WriteFile(f, plain, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, f)
+			if err != nil {
+				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
+			}
+			noMAC := DecryptOptions{Keys: alice.keyring, IgnoreMAC: true}
+			for i, part := range splitDocs(enc) {
+				total++
+				if fastTakenOpt(t, []byte(part), noMAC) {
+					taken++
+				}
+				checkBoth(t, fmt.Sprintf("sops document %d", i), []byte(part), noMAC)
+			}
+			for i, d := range docs {
+				res, err := Encrypt([]byte(d.text), EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.recipient}}, EncryptComments: true})
+				if err != nil {
+					continue
+				}
+				total++
+				if fastTaken(t, res.Out, alice.keyring) {
+					taken++
+				}
+				checkBoth(t, fmt.Sprintf("sv document %d", i), res.Out, DecryptOptions{Keys: alice.keyring})
+			}
+		})
+	}
+	t.Logf("the fast path took %d of %d documents", taken, total)
+	if taken < total/4 {
+		t.Errorf("the fast path took only %d of %d documents", taken, total)
 	}
 }
 
