@@ -17,21 +17,26 @@ import (
 // mapped back to byte offsets) costs several times the decryption itself.
 // fastScan reads the bytes once, tracking the key path by indentation, and
 // lists the ENC scalars and encrypted comments with the paths they are
-// bound to; fastDecrypt then decrypts them and writes the plaintext with the
-// same spelling functions the node path uses.
+// bound to; decrypt then opens them (on every core), checks the MAC in
+// sops's order and streams the plaintext, spelled by the node path's own
+// functions (render), into one buffer.
 //
 // The scan accepts only a small, fully understood subset of YAML and
-// declines everything else (flow collections, anchors, aliases, tags, block
-// scalars, multi-line scalars, unencrypted values other than a few plain
-// words, odd indentation, several documents, CR, non-ASCII outside the sops
-// block, …): Decrypt then takes the node path. It also declines, after
-// decrypting, whatever would need the node path's read-back check (a value
-// spelled on several lines or with a tag, a comment item of a list) and
-// every failure (a tag or the MAC that does not verify, a value it does not
-// expect): the node path then gives its own answer and error. So the fast
-// path either gives exactly what the node path gives (Text, Metadata,
-// Warnings and the stash rewrites use) or nothing; TestFastDecryptMatches
-// and FuzzFastDecrypt hold it to that.
+// declines everything else (flow collections other than [] and {}, anchors,
+// aliases, tags, block scalars, scalars over several lines, unencrypted
+// values other than null, "" and plain words, odd indentation, several
+// documents, CR, non-ASCII outside the sops block, …): Decrypt then takes
+// the node path. Where the node path reads its output back (verifyReadBack:
+// a spelling on several lines or with a tag, comment items of a list, the
+// "[]" of a list that held only comments), so does the fast path. Every
+// failure (a tag or the MAC that does not verify, a value it does not
+// expect, a comment that opens under none of the paths it tries) declines
+// too, and the node path gives its own answer and error. So the fast path
+// either gives exactly what the node path gives (Text, Metadata, Warnings,
+// and the stash rewrites use) or nothing: TestMain compares the two on every
+// decryption of this package's tests (TestFastDecryptMatches,
+// TestFastDecryptGenerated, the interop tests with the real sops), and
+// FuzzFastDecrypt on edited files.
 
 // fastKey is a mapping key seen by the scan: the AAD of its path, its
 // parent key (nil at the root) and sops's selection rule for the values
@@ -46,7 +51,7 @@ type fastKey struct {
 // rootAAD is the AAD of the empty path (crypt.AAD(nil)).
 const rootAAD = ":"
 
-func (k *fastKey) AAD() string {
+func (k *fastKey) pathAAD() string {
 	if k == nil {
 		return rootAAD
 	}
@@ -803,7 +808,7 @@ func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stash
 		ok = try(rootAAD)
 		return out, ok, risky
 	}
-	aad := it.key.AAD()
+	aad := it.key.pathAAD()
 	enc := src[it.encOff:it.encEnd]
 	v, err := crypt.ParseValue(enc)
 	if err != nil {

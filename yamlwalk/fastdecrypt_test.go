@@ -408,7 +408,8 @@ func TestFastDecryptDeclines(t *testing.T) {
 }
 
 // FuzzFastDecrypt encrypts the input (as a values file, comments encrypted
-// or not), applies one byte edit to the encrypted text, and requires the
+// or not), applies one byte edit to the encrypted text (at is past the end
+// for none), and requires the
 // fast path to decline or to give exactly the node path's answer; errors
 // are the node path's.
 func FuzzFastDecrypt(f *testing.F) {
@@ -418,7 +419,8 @@ func FuzzFastDecrypt(f *testing.F) {
 		"# top\nsvc:\n  # head\n  image: reg/x\n  on_unencrypted: yes\n  e: \"\"\n  f: []\n  g:\n    - k: v\n      l: 2.5\n",
 		string(benchgen.Values(20)),
 	} {
-		f.Add([]byte(s), false, uint16(0), byte(' '))
+		f.Add([]byte(s), false, uint16(0xffff), byte(' ')) // no edit
+		f.Add([]byte(s), true, uint16(0xffff), byte(' '))
 		f.Add([]byte(s), true, uint16(7), byte('\n'))
 	}
 	f.Fuzz(func(t *testing.T, src []byte, comments bool, at uint16, c byte) {
