@@ -107,8 +107,8 @@ type fastScan struct {
 	pendC   int
 	cutLo   int // the sops block: removed from cutLo to cutHi
 	cutHi   int
-	values  int // items that are ENC values
-	plains  int // items that are unencrypted values
+	values  int        // items that are ENC values
+	plain   []plainVal // the unencrypted values, in document order
 	// leaves lists every scalar in document order, for the read-back
 	// check: an item's index, or leafNull or leafEmpty.
 	leaves []int32
@@ -522,32 +522,35 @@ func (s *fastScan) should(k *fastKey) bool {
 func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 	b := s.b
 	it := fastItem{kind: fastValue, seqItem: seqItem, col: int32(col), start: int32(p), key: k}
+	should := s.should(k)
 	var end int
-	switch b[p] {
+	var typ string
+	var pt []byte
+	switch q := b[p]; q {
 	case '"', '\'':
-		q := b[p]
-		if p+1 < le && b[p+1] == q {
-			// "" or '': an empty string, never encrypted, adds nothing
-			// to the MAC.
-			s.leaves = append(s.leaves, leafEmpty)
-			return s.rest(p+2, le)
-		}
-		e, ok := encEnd(b, p+1, le)
-		if !ok || e >= le || b[e] != q || !s.should(k) {
-			return false // not a ciphertext, or one left as it is: rare
-		}
-		it.quote = q
-		it.encOff, it.encEnd, end = int32(p+1), int32(e), e+1
-	default:
-		if e, ok := encEnd(b, p, le); ok {
-			it.encOff, it.encEnd, end = int32(p), int32(e), e
-			if !s.should(k) {
-				// A ciphertext under an unencrypted key is a string.
-				it.kind = fastPlain
-			}
+		if e, ok := encEnd(b, p+1, le); ok && e < le && b[e] == q && should {
+			it.quote = q
+			it.encOff, it.encEnd, end = int32(p+1), int32(e), e+1
 			break
 		}
-		// Unencrypted: null, or a plain word under an unencrypted key.
+		// An unencrypted string on one line: "" anywhere, others under
+		// unencrypted keys only (the node path refuses them elsewhere).
+		var ok bool
+		if pt, end, ok = quotedString(b, p, le); !ok || should && len(pt) > 0 || bytes.Contains(pt, encMarker) {
+			// (A marker in it would be a comment to the node path.)
+			return false
+		}
+		if len(pt) == 0 {
+			s.leaves = append(s.leaves, leafEmpty) // adds nothing to the MAC
+			return s.rest(end, le)
+		}
+		it.kind, typ = fastPlain, crypt.TypeStr
+	default:
+		if e, ok := encEnd(b, p, le); ok && should {
+			it.encOff, it.encEnd, end = int32(p), int32(e), e
+			break
+		}
+		// Unencrypted: a plain scalar on one line.
 		e := p
 		for e < le && !(b[e] == '#' && b[e-1] == ' ') {
 			e++
@@ -555,20 +558,28 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 		for e > p && b[e-1] == ' ' {
 			e--
 		}
-		w := b[p:e]
-		switch string(w) {
-		case "~", "null", "Null", "NULL":
-			s.leaves = append(s.leaves, leafNull)
-			return s.rest(e, le)
-		case "[]", "{}":
-			// An empty collection: no value.
-			return s.rest(e, le)
+		w := string(b[p:e])
+		end = e
+		if w == "[]" || w == "{}" {
+			return s.rest(e, le) // an empty collection: no value
 		}
-		if s.should(k) || !plainWord(string(w)) {
+		if !plainScalar(w) {
 			return false
 		}
+		// The value as the node path reads it (plaintext resolves the
+		// plain scalar as yaml.v3 does).
+		var err error
+		if typ, pt, err = plaintext(&yaml.Node{Kind: yaml.ScalarNode, Value: w}); err != nil {
+			return false
+		}
+		if typ == "" {
+			s.leaves = append(s.leaves, leafNull)
+			return s.rest(e, le)
+		}
+		if should && !(typ == crypt.TypeStr && len(pt) == 0) {
+			return false // a value left in clear: the node path refuses it
+		}
 		it.kind = fastPlain
-		it.encOff, it.encEnd, end = int32(p), int32(e), e
 	}
 	it.end = int32(end)
 	i := end
@@ -581,7 +592,8 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 		it.slot = int32(s.values)
 		s.values++
 	case fastPlain:
-		s.plains++
+		it.slot = int32(len(s.plain))
+		s.plain = append(s.plain, plainVal{typ, pt})
 	}
 	if seqItem && it.kind == fastValue && bytes.HasSuffix(b[it.encOff:it.encEnd], []byte(",type:comment]")) {
 		it.citem = true
@@ -593,6 +605,51 @@ func (s *fastScan) value(k *fastKey, p, le, col int, seqItem bool) bool {
 	s.leaves = append(s.leaves, int32(len(s.items)))
 	s.items = append(s.items, it)
 	return s.rest(end, le)
+}
+
+// plainVal is an unencrypted value as plaintext gives it.
+type plainVal struct {
+	typ string
+	pt  []byte
+}
+
+// quotedString reads a quoted string on one line at b[p]: printable ASCII,
+// no escapes but a single quote's doubling. It returns the string and
+// where the closing quote ends.
+func quotedString(b []byte, p, le int) ([]byte, int, bool) {
+	q := b[p]
+	var out []byte
+	for i := p + 1; i < le; i++ {
+		c := b[i]
+		switch {
+		case c == q && q == '\'' && i+1 < le && b[i+1] == '\'':
+			out = append(out, c)
+			i++
+		case c == q:
+			return out, i + 1, true
+		case c < 0x20 || c > 0x7e || c == '\\' && q == '"':
+			return nil, 0, false
+		default:
+			out = append(out, c)
+		}
+	}
+	return nil, 0, false
+}
+
+// plainScalar reports text that yaml.v3 reads as one plain scalar of
+// exactly that text in a block mapping or list: printable ASCII, not
+// starting with an indicator (but "-" before a non-blank) or a blank, with
+// no ": " or " #" inside and no ':' at the end.
+func plainScalar(w string) bool {
+	if w == "" || w[0] == '-' && (len(w) == 1 || w[1] == ' ') || strings.IndexByte("?:,[]{}#&*!|>'\"%@`< ", w[0]) >= 0 || w[len(w)-1] == ':' || strings.Contains(w, encPrefix) && !strings.HasPrefix(w, encPrefix) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return !strings.Contains(w, ": ") && !strings.Contains(w, " #")
 }
 
 // rest checks what follows a value on its line: blanks, then nothing or a
@@ -754,7 +811,8 @@ func (s *fastScan) want(stash []stashEntry) []readBack {
 			switch {
 			case it.citem:
 			case it.kind == fastPlain:
-				want = append(want, readBack{typ: crypt.TypeStr, pt: s.b[it.encOff:it.encEnd]})
+				v := &s.plain[it.slot]
+				want = append(want, readBack{typ: v.typ, pt: v.pt})
 			default:
 				e := &stash[it.slot]
 				want = append(want, readBack{typ: e.typ, pt: e.pt})
@@ -874,7 +932,7 @@ func (s *fastScan) verifyMAC(meta *Metadata, key []byte, stash []stashEntry) boo
 			}
 		case fastPlain:
 			if !only {
-				mac.Add(s.b[it.encOff:it.encEnd])
+				mac.Add(s.plain[it.slot].pt)
 			}
 		}
 	}

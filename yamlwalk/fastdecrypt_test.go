@@ -272,6 +272,47 @@ func TestFastDecryptMatches(t *testing.T) {
 			t.Logf("sops encrypt %s: %v %s", name, err, stderr)
 		}
 	}
+	// Values left in clear under the default rule, of every type.
+	unenc := []byte(`# values in clear
+a_unencrypted: 1
+b_unencrypted: -2.50
+c_unencrypted: 0x1F
+d_unencrypted: 0o17
+e_unencrypted: .inf
+f_unencrypted: 2001-12-14
+g_unencrypted: 2001-12-14t21:59:43.10-05:00
+h_unencrypted: True
+i_unencrypted: ~
+j_unencrypted: 'it''s'
+k_unencrypted: "quoted # not a comment"
+l_unencrypted: plain text, with:colons
+m_unencrypted: 99999999999999999999
+n_unencrypted:
+  - 1
+  - x
+  - 1e3
+o_unencrypted: {}
+q_unencrypted: a#b
+secret: s3cret # trailing
+nested:
+  r_unencrypted: 007
+  s: 1.0
+`)
+	if res, err := Encrypt(unenc, EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.recipient}}, EncryptComments: true}); err == nil {
+		inputs = append(inputs, input{"sv in clear", res.Out})
+	} else {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "values.yaml")
+	if err := os.WriteFile(plain, unenc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain); err == nil {
+		inputs = append(inputs, input{"sops in clear", enc})
+	} else {
+		t.Logf("sops encrypt: %v %s", err, stderr)
+	}
 	taken := 0
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
