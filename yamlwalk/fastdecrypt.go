@@ -64,6 +64,7 @@ const (
 	fastPlain            // an unencrypted value: only fed to the MAC
 	fastComment          // an #ENC[…] comment
 	fastEmptyList        // the "[]" of a list that held only comments
+	fastCut              // a sops block, removed
 )
 
 type fastItem struct {
@@ -105,15 +106,14 @@ type fastScan struct {
 	pend    bool // a key whose value is on the following lines
 	pendK   *fastKey
 	pendC   int
-	cutLo   int // the sops block: removed from cutLo to cutHi
-	cutHi   int
 	values  int        // items that are ENC values
 	plain   []plainVal // the unencrypted values, in document order
 	// leaves lists every scalar in document order, for the read-back
 	// check: an item's index, or leafNull or leafEmpty.
-	leaves []int32
-	unit   int // the indentation step, as File.indentUnit finds it
-	seq    []fastSeq
+	leaves  []int32
+	unit    int // the indentation step, as File.indentUnit finds it
+	docUnit int // the first block mapping's column in this document
+	seq     []fastSeq
 }
 
 // fastSeq counts the items of an open block sequence: one made only of
@@ -131,16 +131,16 @@ const (
 // fastMaxDepth bounds the nesting the scan follows (well below MaxDepth).
 const fastMaxDepth = 64
 
-// fastBlock finds the sops block of a fast-path candidate: the last line
-// at column 0, which must be "sops:" with every line after it indented or
-// blank, ending with the version line sops and sv write last. It returns
-// where the block starts and the range decryption removes (as
+// fastBlock finds the sops block of the document b[from:to]: its last
+// line at column 0, which must be "sops:" with every line after it
+// indented or blank, ending with the version line sops and sv write last.
+// It returns where the block starts and the range decryption removes (as
 // removeMetadata does).
-func fastBlock(b []byte) (start, cutLo, cutHi int, ok bool) {
-	end := len(b)
+func fastBlock(b []byte, from, to int) (start, cutLo, cutHi int, ok bool) {
+	end := to
 	lastContent := -1 // start of the last line with content
 	for {
-		ls := bytes.LastIndexByte(b[:end], '\n') + 1
+		ls := max(bytes.LastIndexByte(b[:end], '\n')+1, from)
 		line := b[ls:end]
 		if len(bytes.TrimSpace(line)) > 0 {
 			if lastContent < 0 {
@@ -154,15 +154,15 @@ func fastBlock(b []byte) (start, cutLo, cutHi int, ok bool) {
 				break
 			}
 		}
-		if ls == 0 {
+		if ls == from {
 			return 0, 0, 0, false
 		}
 		end = ls - 1
 	}
 	// The block's last line: "<indent>version: <text>", a plain scalar.
-	le := bytes.IndexByte(b[lastContent:], '\n')
+	le := bytes.IndexByte(b[lastContent:to], '\n')
 	if le < 0 {
-		le = len(b)
+		le = to
 	} else {
 		le += lastContent
 	}
@@ -179,24 +179,75 @@ func fastBlock(b []byte) (start, cutLo, cutHi int, ok bool) {
 	return start, cutLo, cutHi, true
 }
 
-// newFastScan scans the data of b (everything before the sops block at
-// start) under rules; nil means the fast path declines.
-func newFastScan(b []byte, start int, rules *Rules) *fastScan {
+// blockUnit is the indentation of the sops block at b[start:to] (the
+// column of its keys), or 0 if its first line is not a key.
+func blockUnit(b []byte, start, to int) int {
+	i := start + len("sops:\n")
+	for i < to && b[i] == '\n' {
+		i++
+	}
+	u := 0
+	for i+u < to && b[i+u] == ' ' {
+		u++
+	}
+	if i+u >= to || !keyByte(b[i+u]) {
+		return 0
+	}
+	return u
+}
+
+// fastDocs splits b into its documents at "---" lines: the ranges of their
+// text (after the marker). Any other marker or directive declines.
+func fastDocs(b []byte) ([][2]int, bool) {
+	var docs [][2]int
+	from := 0
+	if bytes.HasPrefix(b, []byte("---\n")) {
+		from = 4
+	}
+	for pos := from; pos < len(b); {
+		le := bytes.IndexByte(b[pos:], '\n')
+		if le < 0 {
+			le = len(b)
+		} else {
+			le += pos
+		}
+		line := b[pos:le]
+		if len(line) > 0 && (line[0] == '%' || bytes.HasPrefix(line, []byte("---")) || bytes.HasPrefix(line, []byte("..."))) {
+			if string(line) != "---" || pos == from {
+				return nil, false
+			}
+			docs = append(docs, [2]int{from, pos})
+			from = le + 1
+		}
+		pos = le + 1
+	}
+	if from >= len(b) {
+		return nil, false // an empty last document
+	}
+	return append(docs, [2]int{from, len(b)}), true
+}
+
+// newFastScan starts a scan of b under rules; nil means the fast path
+// declines.
+func newFastScan(b []byte, rules *Rules) *fastScan {
 	if rules.usesComments() {
 		return nil
 	}
 	// Nearly every ciphertext is an item.
-	n := bytes.Count(b[:start], []byte(encPrefix))
-	s := &fastScan{b: b, rules: rules, stack: make([]fastFrame, 1, 16), items: make([]fastItem, 0, n+16)}
-	if !s.scan(start) {
-		return nil
-	}
-	return s
+	n := bytes.Count(b, []byte(encPrefix))
+	return &fastScan{b: b, rules: rules, items: make([]fastItem, 0, n+16)}
 }
 
-func (s *fastScan) scan(end int) bool {
+// scan reads the data of one document, b[from:end] (end is where its sops
+// block starts); false declines.
+func (s *fastScan) scan(from, end int) bool {
 	b := s.b
-	for pos := 0; pos < end; {
+	s.stack = append(s.stack[:0], fastFrame{})
+	// A comment before the first key of a later document is tried under
+	// the next key's paths and the root only: the last key before it is in
+	// the sops block above.
+	s.last = nil
+	for pos := from; pos < end; {
 		le := bytes.IndexByte(b[pos:end], '\n')
 		if le < 0 {
 			return false // the sops block follows on a line of its own
@@ -220,6 +271,7 @@ func (s *fastScan) scan(end int) bool {
 		pos = le + 1
 	}
 	if s.pend {
+		s.pend = false
 		s.leaves = append(s.leaves, leafNull)
 	}
 	for len(s.stack) > 1 {
@@ -230,7 +282,7 @@ func (s *fastScan) scan(end int) bool {
 	for _, i := range s.waiting {
 		s.items[i].next = sops
 	}
-	s.waiting = nil
+	s.waiting = s.waiting[:0]
 	return true
 }
 
@@ -268,13 +320,10 @@ func (s *fastScan) line(ls, ind, le int) bool {
 	if s.pend {
 		s.pend = false
 		if col > s.pendC || col == s.pendC && item {
-			if !item && len(s.stack) == 1 && s.unit == 0 {
+			if !item && len(s.stack) == 1 && s.docUnit == 0 {
 				// findIndentUnit: the first block mapping under a
 				// top-level key.
-				s.unit = col
-				if col > 8 {
-					s.unit = 2
-				}
+				s.docUnit = col
 			}
 			if !s.push(fastFrame{seq: item, col: col, key: s.pendK}) {
 				return false
@@ -685,12 +734,12 @@ func encEnd(b []byte, p, le int) (int, bool) {
 	return i + 1, true
 }
 
-// fastMetadata parses the sops block that starts at b[start:] on its own.
-func fastMetadata(b []byte, start int) (*Metadata, bool) {
-	if bytes.Contains(b[start:], encMarker) {
+// fastMetadata parses a sops block on its own.
+func fastMetadata(block []byte) (*Metadata, bool) {
+	if bytes.Contains(block, encMarker) {
 		return nil, false
 	}
-	g, err := parse(b[start:], false)
+	g, err := parse(block, false)
 	if err != nil || len(g.Docs) != 1 || g.Docs[0].Root == nil || len(g.Docs[0].Root.Content) != 2 {
 		return nil, false
 	}
@@ -699,6 +748,16 @@ func fastMetadata(b []byte, start int) (*Metadata, bool) {
 		return nil, false
 	}
 	return meta, true
+}
+
+// fastBlockParses reports whether the sops block of a later document
+// parses as one: the node path removes it without reading it.
+func fastBlockParses(block []byte) bool {
+	if bytes.Contains(block, encMarker) {
+		return false
+	}
+	g, err := parse(block, false)
+	return err == nil && len(g.Docs) == 1 && g.Docs[0].Root != nil && len(g.Docs[0].Root.Content) == 2
 }
 
 // decrypt decrypts the scanned file with key; ok is false when the node
@@ -727,7 +786,7 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := len(items)*w/workers, len(items)*(w+1)/workers
-		from, to := 0, s.cutLo
+		from, to := 0, len(b)
 		if w > 0 {
 			from = int(items[lo].start)
 		}
@@ -747,7 +806,11 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 			n := to - from
 			for i := lo; i < hi; i++ {
 				sz := int(items[i].end - items[i].start)
-				n -= sz - max(0, sz-100)*3/4 - 4
+				if items[i].kind == fastCut {
+					n -= sz
+				} else {
+					n -= sz - max(0, sz-100)*3/4 - 4
+				}
 			}
 			out := make([]byte, 0, max(n, 0))
 			pos := from
@@ -777,7 +840,7 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 	if !ignoreMAC && !s.verifyMAC(meta, key, stash) {
 		return nil, false
 	}
-	n := len(b) - s.cutHi
+	n := 0
 	for _, p := range parts {
 		n += len(p)
 	}
@@ -785,7 +848,6 @@ func (s *fastScan) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypt
 	for _, p := range parts {
 		text = append(text, p...)
 	}
-	text = append(text, b[s.cutHi:]...)
 	for _, r := range risky {
 		if r && verifyReadBack(text, s.want(stash)) != nil {
 			// The node path gives its answer (the same error, or the
@@ -827,6 +889,8 @@ func (s *fastScan) want(stash []stashEntry) []readBack {
 // must be read back (see verifyReadBack).
 func (s *fastScan) open(c *crypt.Cipher, src string, it *fastItem, stash []stashEntry, out []byte) (_ []byte, ok, risky bool) {
 	switch it.kind {
+	case fastCut:
+		return out, true, false
 	case fastEmptyList:
 		out = append(out, '\n')
 		for range it.col {
@@ -940,42 +1004,57 @@ func (s *fastScan) verifyMAC(meta *Metadata, key []byte, stash []stashEntry) boo
 }
 
 // prepareFast scans b for the fast path: nil when it declines. It reads
-// the sops block on its own; the data key is not needed yet.
+// the sops blocks on their own; the data key is not needed yet.
 func prepareFast(b []byte) (*fastScan, *Metadata) {
 	if len(b) >= 1<<31-1 || bytes.IndexByte(b, '\r') >= 0 {
 		return nil, nil
 	}
-	start, cutLo, cutHi, ok := fastBlock(b)
+	docs, ok := fastDocs(b)
 	if !ok {
 		return nil, nil
 	}
-	meta, ok := fastMetadata(b, start)
-	if !ok {
-		return nil, nil
-	}
-	s := newFastScan(b, start, &meta.Rules)
-	if s == nil {
-		return nil, nil
-	}
-	s.cutLo, s.cutHi = cutLo, cutHi
-	if s.unit == 0 {
-		// No block mapping under a top-level key before the sops block:
-		// findIndentUnit takes the sops block's.
-		i := start + len("sops:\n")
-		for i < len(b) && b[i] == '\n' {
-			i++
-		}
-		u := 0
-		for i+u < len(b) && b[i+u] == ' ' {
-			u++
-		}
-		if i+u >= len(b) || !keyByte(b[i+u]) {
+	var s *fastScan
+	var meta *Metadata
+	for i, d := range docs {
+		start, cutLo, cutHi, ok := fastBlock(b, d[0], d[1])
+		if !ok {
 			return nil, nil
 		}
-		s.unit = u
-		if u > 8 {
-			s.unit = 2
+		if i == 0 {
+			// The first document's block is the file's metadata; the
+			// node path reads no other (but parses them, and removes
+			// them all).
+			if meta, ok = fastMetadata(b[start:d[1]]); !ok {
+				return nil, nil
+			}
+			if s = newFastScan(b, &meta.Rules); s == nil {
+				return nil, nil
+			}
+		} else if !fastBlockParses(b[start:d[1]]) {
+			return nil, nil
 		}
+		s.docUnit = 0
+		if !s.scan(d[0], start) {
+			return nil, nil
+		}
+		s.items = append(s.items, fastItem{kind: fastCut, start: int32(cutLo), end: int32(cutHi)})
+		if s.unit == 0 {
+			// findIndentUnit: the first block mapping under a top-level
+			// key, the sops block's if no other, in the first document
+			// where it is at most 8 columns in.
+			u := s.docUnit
+			if u == 0 {
+				if u = blockUnit(b, start, d[1]); u == 0 {
+					return nil, nil
+				}
+			}
+			if u <= 8 {
+				s.unit = u
+			}
+		}
+	}
+	if s.unit == 0 {
+		s.unit = 2
 	}
 	return s, meta
 }

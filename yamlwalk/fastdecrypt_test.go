@@ -429,7 +429,6 @@ func TestFastDecryptDeclines(t *testing.T) {
 		"flow":      "a: {b: 1}\n",
 		"anchor":    "a: &x 1\nb: *x\n",
 		"block":     "a: |\n  text\n",
-		"documents": "a: 1\n---\nb: 2\n",
 		"crlf":      "a: 1\r\nb: 2\r\n",
 		"tag":       "a: 1\n",
 		"nested":    "a:\n  - - 1\n",
