@@ -426,12 +426,12 @@ func TestFastDecryptTakesBenchmark(t *testing.T) {
 func TestFastDecryptDeclines(t *testing.T) {
 	r, kr := testKeys(t)
 	for name, src := range map[string]string{
-		"flow":      "a: {b: 1}\n",
-		"anchor":    "a: &x 1\nb: *x\n",
-		"block":     "a: |\n  text\n",
-		"crlf":      "a: 1\r\nb: 2\r\n",
-		"tag":       "a: 1\n",
-		"nested":    "a:\n  - - 1\n",
+		"flow":   "a: {b: 1}\n",
+		"anchor": "a: &x 1\nb: *x\n",
+		"block":  "a: |\n  text\n",
+		"crlf":   "a: 1\r\nb: 2\r\n",
+		"tag":    "a: 1\n",
+		"nested": "a:\n  - - 1\n",
 	} {
 		res, err := Encrypt([]byte(src), EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}, EncryptComments: true})
 		if err != nil {
