@@ -12,30 +12,32 @@ import (
 
 // The fast decrypt path. Files that are already encrypted are, almost
 // always, block-style YAML as sops (or sv) wrote it: one key or list item
-// per line, every value an ENC[…] scalar, comments on lines of their own.
-// For such a file yaml.v3's node tree (built, measured, walked and then
-// mapped back to byte offsets) costs several times the decryption itself.
-// fastScan reads the bytes once, tracking the key path by indentation, and
-// lists the ENC scalars and encrypted comments with the paths they are
-// bound to; decrypt then opens them (on every core), checks the MAC in
-// sops's order and streams the plaintext, spelled by the node path's own
-// functions (render), into one buffer.
+// per line, every value an ENC[…] scalar, comments on lines of their own,
+// a sops block at the end of each document. For such a file yaml.v3's node
+// tree (built, measured, walked and then mapped back to byte offsets) costs
+// several times the decryption itself. fastScan reads the bytes once,
+// tracking the key path by indentation, and lists the ENC scalars and
+// encrypted comments with the paths they are bound to; decrypt then opens
+// them (on every core), checks the MAC in sops's order and streams the
+// plaintext, spelled by the node path's own functions (render), into one
+// buffer.
 //
 // The scan accepts only a small, fully understood subset of YAML and
 // declines everything else (flow collections other than [] and {}, anchors,
 // aliases, tags, block scalars, scalars over several lines, unencrypted
-// values other than null, "" and plain words, odd indentation, several
-// documents, CR, non-ASCII outside the sops block, …): Decrypt then takes
-// the node path. Where the node path reads its output back (verifyReadBack:
-// a spelling on several lines or with a tag, comment items of a list, the
-// "[]" of a list that held only comments), so does the fast path. Every
-// failure (a tag or the MAC that does not verify, a value it does not
-// expect, a comment that opens under none of the paths it tries) declines
-// too, and the node path gives its own answer and error. So the fast path
-// either gives exactly what the node path gives (Text, Metadata, Warnings,
-// and the stash rewrites use) or nothing: TestMain compares the two on every
-// decryption of this package's tests (TestFastDecryptMatches,
-// TestFastDecryptGenerated, the interop tests with the real sops), and
+// values other than one-line plain or quoted scalars, odd indentation,
+// document markers other than "---", CR, non-ASCII outside the sops
+// blocks, …): Decrypt then takes the node path. Where the node path reads
+// its output back (verifyReadBack: a spelling on several lines or with a
+// tag, comment items of a list, the "[]" of a list that held only
+// comments), so does the fast path. Every failure (a tag or the MAC that
+// does not verify, a value it does not expect, a comment that opens under
+// none of the paths it tries) declines too, and the node path gives its own
+// answer and error. So the fast path either gives exactly what the node
+// path gives (Text, Metadata, Warnings, and the stash rewrites use) or
+// nothing: TestMain compares the two on every decryption of this package's
+// tests (TestFastDecryptMatches, TestFastDecryptGenerated,
+// TestGeneratedInterop, the interop tests with the real sops), and
 // FuzzFastDecrypt on edited files.
 
 // fastKey is a mapping key seen by the scan: the AAD of its path, its
