@@ -178,7 +178,7 @@ var tamperings = []struct {
 			}
 			s := i + j + 2
 			e := s + bytes.IndexByte(b[s:], ']') + 1
-			if !bytes.Equal(b[s:e], b[s:e]) || bytes.HasPrefix(b[max(0, s-6):s], []byte("mac: ")) {
+			if bytes.HasPrefix(b[max(0, s-6):s], []byte("mac: ")) {
 				return nil
 			}
 			spans = append(spans, [2]int{s, e})
