@@ -23,6 +23,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$PWD/bench/out/tree
 mkdir -p "$out"
+# The tree is not part of sv's repository (bench/out is ignored there, and
+# sv leaves ignored files alone): git must not look above it.
+export GIT_CEILING_DIRECTORIES=$out
 RUNS=${RUNS:-3}
 FILES=${FILES:-100}
 LEAVES=${LEAVES:-280}

@@ -200,14 +200,36 @@ func parseEncrypted(b []byte, shrunk bool) (*File, *Metadata, error) {
 // verifies every value against its path, checks the MAC, turns encrypted
 // comments back into comments, and removes the sops block. The text of
 // everything else is returned as it was.
+//
+// A file in the plain block layout sops writes takes the fast path (see
+// fastdecrypt.go), which gives the same result; every other file, and every
+// failure, takes the node path.
 func Decrypt(b []byte, opt DecryptOptions) (*Decrypted, error) {
+	out, key, done, err := decryptFast(b, opt)
+	if done {
+		if err == nil && fastCrossCheck != nil {
+			fastCrossCheck(b, opt, out, key)
+		}
+		return out, err
+	}
+	return decryptNode(b, opt, key)
+}
+
+// fastCrossCheck, set by the tests, compares every result of the fast path
+// with the node path's.
+var fastCrossCheck func(b []byte, opt DecryptOptions, fast *Decrypted, key []byte)
+
+// decryptNode is Decrypt through yaml.v3's node tree; key is the data key
+// if the fast path opened it already.
+func decryptNode(b []byte, opt DecryptOptions, key []byte) (*Decrypted, error) {
 	f, meta, err := parseEncrypted(b, true)
 	if err != nil {
 		return nil, err
 	}
-	key, err := opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold)
-	if err != nil {
-		return nil, err
+	if key == nil {
+		if key, err = opt.Keys.DataKey(meta.KeyGroups, meta.ShamirThreshold); err != nil {
+			return nil, err
+		}
 	}
 	return f.decrypt(meta, key, opt.IgnoreMAC)
 }
