@@ -127,8 +127,12 @@ func matchLegacy(t *testing.T, in []byte) {
 		t.Fatalf("%q: error %v, legacy error %v", in, err, legacyErr)
 	}
 	if err != nil {
+		// The legacy parser read an escape's two bytes before it looked
+		// at them: when the second is a line break, it named the next line.
 		var se *SyntaxError
-		if !errors.As(err, &se) || !strings.HasPrefix(legacyErr.Error(), fmt.Sprintf("line %d:", se.Line)) {
+		var line int
+		fmt.Sscanf(legacyErr.Error(), "line %d:", &line)
+		if !errors.As(err, &se) || se.Line != line && !(se.Line == line-1 && in[se.Offset] == '\n') {
 			t.Fatalf("%q: error %v, legacy error %v: not the same line", in, err, legacyErr)
 		}
 		return
