@@ -17,7 +17,11 @@
 // (an escaped "/", Go's \u003c for "<") come back with the fewest escapes
 // and are reported in Result.Respelled.
 //
-// The package never prints; errors name paths, never values.
+// It reads JSON with encoding/json's Decoder, as sops does, and accepts
+// what sops accepts, but for text after the top-level object, invalid
+// UTF-8 and unpaired surrogates, which sops would drop or change (see
+// parse). The package never prints; errors name paths, lines and byte
+// offsets, never values.
 package jsonfile
 
 import (
