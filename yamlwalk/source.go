@@ -342,6 +342,11 @@ func (s *source) blockSpan(sp *span, n *yaml.Node, parentIndent int) error {
 		} else {
 			lines = append(lines, string(line[sp.indent:]))
 			sp.end = contentEnd(s.b, pos, le)
+			if brk != "\n" {
+				// An LS or PS is the value's own text: an edit of
+				// the value replaces it too.
+				sp.end = next
+			}
 		}
 		if le >= len(s.b) {
 			break
