@@ -1019,7 +1019,10 @@ func prepareFast(b []byte) (*fastScan, *Metadata) {
 	var meta *Metadata
 	for i, d := range docs {
 		start, cutLo, cutHi, ok := fastBlock(b, d[0], d[1])
-		if !ok {
+		if !ok || !asciiOnly(b[start:d[1]]) {
+			// yaml.v3 takes NEL, LS and PS for line breaks: in a sops
+			// block, where the scan looks for "\n" only, they move its
+			// lines (and the node path refuses the file).
 			return nil, nil
 		}
 		if i == 0 {
@@ -1082,4 +1085,14 @@ func decryptFast(b []byte, opt DecryptOptions) (out *Decrypted, key []byte, done
 		return nil, key, false, nil
 	}
 	return out, key, true, nil
+}
+
+// asciiOnly reports b holds no byte above 0x7f.
+func asciiOnly(b []byte) bool {
+	for _, c := range b {
+		if c > 0x7f {
+			return false
+		}
+	}
+	return true
 }

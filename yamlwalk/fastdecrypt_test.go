@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -493,4 +494,266 @@ func FuzzFastDecrypt(f *testing.F) {
 			t.Fatalf("%s\n%s", d, b)
 		}
 	})
+}
+
+// reviewInputs are the shapes of the adversarial review of the fast path:
+// key spellings, markers, comments, empty values, indentation, line breaks
+// other than LF in values, rules. Each is encrypted by sv (comments
+// encrypted or not) and by the real sops, and both paths must agree.
+var reviewInputs = map[string]string{
+	"quoted keys":       "\"a b\": x\n'it''s': y\n\"a: b\": z\n\"t \": w\n\"\": e\n\"sops_x\": 1\n",
+	"hash key":          "\"k#x\": v\n",
+	"ENC key":           "\"ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\": v\n",
+	"trailing comments": "a: x # c\nb: 'q' # c2\nc: \"d\"   # c3\t\n",
+	"map items":         "a:\n  b:\n    - k: v\n      l: w\n    - x\n",
+	"wide dash":         "a:\n-   k: v\n    l: 2\n-   \"l1\\nl2\"\n",
+	"same column seq":   "a:\n- x\n- y\nb: 1\n",
+	"nested sops":       "x:\n  sops: 1\n  y:\n    sops:\n      version: 1\n",
+	"markers":           "a: '---'\nb: ...\nc: \"--- x\"\nd: \"...\"\n",
+	"ENC in clear":      "a_unencrypted: ENC[AES256_GCM,data:abc,iv:abc,tag:abc,type:str]\nb_unencrypted: \"ENC[AES256_GCM,data:abc,iv:abc,tag:abc,type:str]\"\nc_unencrypted: 'x ENC[AES256_GCM,'\n",
+	"hash ENC in clear": "a_unencrypted: \"x #ENC[AES256_GCM,data:abc]\"\n",
+	"empty values":      "a: \"\"\nb: ''\nc:\nd: ~\ne: []\nf: {}\ng: null\nh:\n  - \"\"\n  -\n",
+	"trailing spaces":   "a: x   \nb:   \n  c: y  \nd:  \n  - z  \n",
+	"mixed indent":      "a:\n    b: \"l1\\nl2\"\nc:\n  d: \"x\\ny\\n\"\n  e:\n      f: \"p\\nq\"\n",
+	"indent over 8":     "a:\n          b: \"x\\ny\"\nc:\n  d: \"x\\ny\"\n",
+	"seq multi-line":    "a:\n- \"l1\\nl2\"\n- k: \"m\\nn\\n\"\nb:\n  - \"o\\np\" # c\n",
+	"unicode breaks":    "a: \"x\\u2028y\"\nb: \"x\\u0085y\"\nc: \"x\\u2029\"\nd: \"\\ufeffbom\"\ne: \"x\\ry\"\nf: \"caf\\u00e9\"\ng: \"\\t\"\n",
+	"comments like ENC": "# ENC[AES256_GCM,data:x]\na: 1 # ENC[AES256_GCM,data:y]\n#ENC[AES256_GCM,data:zz,iv:zz,tag:zz,type:comment]\nb: 2\n",
+	"tab comment":       "a: 1\t# tab\n# c\twith tab\nb: 2\n",
+	"comment lists":     "a:\n  # only\n  []\nb:\n  # c1\n  - x\n  # c2\nc: 1\n",
+	"foot comments":     "a:\n  b:\n    c: 1\n    # foot of b\n  # foot of a\n# top foot\nd: 2\n",
+	"doc start":         "---\na: 1\n",
+	"multi doc":         "a: 1\n---\nb: 2\n# c\n---\nc:\n  d: 3\n",
+	"types":             "a: 1\nb: 2.5\nc: true\nd: 2001-12-14\ne: 0x1F\nf: .inf\ng: \"1\"\nh: 'true'\ni: !!str 3\n",
+	"long":              "a: " + strings.Repeat("x", 70000) + "\nb: \"" + strings.Repeat("y\\n", 3000) + "\"\n",
+}
+
+// reviewEdits are layout edits of an encrypted file that keep its values:
+// the fast path must decline or agree.
+var reviewEdits = map[string]func(b []byte) []byte{
+	"bom":               func(b []byte) []byte { return append([]byte("\ufeff"), b...) },
+	"doc start":         func(b []byte) []byte { return append([]byte("---\n"), b...) },
+	"doc end":           func(b []byte) []byte { return append(append([]byte(nil), b...), "...\n"...) },
+	"no final newline":  func(b []byte) []byte { return bytes.TrimSuffix(b, []byte("\n")) },
+	"blank lines after": func(b []byte) []byte { return append(append([]byte(nil), b...), "\n  \n\n"...) },
+	"LS after version": func(b []byte) []byte {
+		return append(append([]byte(nil), bytes.TrimSuffix(b, []byte("\n"))...), "\u2028\n"...)
+	},
+	"NEL after version": func(b []byte) []byte {
+		return append(append([]byte(nil), bytes.TrimSuffix(b, []byte("\n"))...), "\u0085"...)
+	},
+	"LS key after version": func(b []byte) []byte {
+		return append(append([]byte(nil), bytes.TrimSuffix(b, []byte("\n"))...), "\u2028x: 1\n"...)
+	},
+	"LS inside block": func(b []byte) []byte {
+		i := bytes.LastIndex(b, []byte("\n    lastmodified:"))
+		if i < 0 {
+			i = bytes.LastIndex(b, []byte("\n  lastmodified:"))
+		}
+		if i < 0 {
+			return nil
+		}
+		return bytes.Join([][]byte{b[:i], []byte("\u2028"), b[i+1:]}, nil)
+	},
+	"LS before sops": func(b []byte) []byte {
+		i := bytes.LastIndex(b, []byte("\nsops:\n"))
+		if i < 0 {
+			return nil
+		}
+		return bytes.Join([][]byte{b[:i], []byte("\u2028"), b[i+1:]}, nil)
+	},
+	"comment before sops": func(b []byte) []byte {
+		return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n# x\nsops:\n"), 1)
+	},
+	"spaces after values": func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(",type:str]\n"), []byte(",type:str]  \n"))
+	},
+	"tab after values": func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(",type:str]\n"), []byte(",type:str]\t\n"))
+	},
+	"double-quoted keys": func(b []byte) []byte {
+		return reviewRespell(b, `"`, `"`)
+	},
+	"single-quoted keys": func(b []byte) []byte {
+		return reviewRespell(b, `'`, `'`)
+	},
+	"space before colon": func(b []byte) []byte {
+		return reviewRespell(b, "", " ")
+	},
+	"ENC as key": func(b []byte) []byte {
+		return bytes.Replace(b, []byte(": ENC["), []byte(":\n  ENC["), 1)
+	},
+	"continued value": func(b []byte) []byte {
+		i := bytes.Index(b, []byte(",type:str]\n"))
+		if i < 0 {
+			return nil
+		}
+		i += len(",type:str]\n")
+		return bytes.Join([][]byte{b[:i], []byte("    more\n"), b[i:]}, nil)
+	},
+}
+
+// reviewRespell spells every top-level key of the data (not sops) as
+// open+key+close.
+func reviewRespell(b []byte, open, close string) []byte {
+	lines := strings.SplitAfter(string(b), "\n")
+	for i, l := range lines {
+		if l == "sops:\n" {
+			break
+		}
+		k, rest, ok := strings.Cut(l, ":")
+		if !ok || k == "" || !plainKey([]byte(k)) || strings.ContainsAny(k, " #'\"-") {
+			continue
+		}
+		lines[i] = open + k + close + ":" + rest
+	}
+	return []byte(strings.Join(lines, ""))
+}
+
+// TestFastDecryptReview runs both paths over reviewInputs, encrypted by sv
+// (with each selection rule, comments encrypted or not) and by the real
+// sops, as written and through reviewEdits.
+func TestFastDecryptReview(t *testing.T) {
+	alice := loadTestIdentity(t, "alice.agekey")
+	opt := DecryptOptions{Keys: alice.keyring}
+	noMAC := DecryptOptions{Keys: alice.keyring, IgnoreMAC: true}
+	rules := map[string]Rules{
+		"default":    {},
+		"mac only":   {MACOnlyEncrypted: true},
+		"enc regex":  {EncryptedRegex: "^(a|b|k)$"},
+		"enc suffix": {EncryptedSuffix: "b"},
+		"unenc re":   {UnencryptedRegex: "^[ac]$", MACOnlyEncrypted: true},
+	}
+	taken, total := 0, 0
+	check := func(t *testing.T, what string, b []byte) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("%s: panic %v\n%s", what, r, b)
+			}
+		}()
+		total++
+		if s, _ := prepareFast(b); s != nil {
+			taken++
+		}
+		checkBoth(t, what, b, opt)
+		checkBoth(t, what+" (no MAC)", b, noMAC)
+	}
+	for name, src := range reviewInputs {
+		t.Run(name, func(t *testing.T) {
+			var encs = map[string][]byte{}
+			for rn, r := range rules {
+				for _, comments := range []bool{false, true} {
+					res, err := Encrypt([]byte(src), EncryptOptions{Rules: r, KeyGroups: [][]crypt.Recipient{{alice.recipient}}, EncryptComments: comments})
+					if err != nil {
+						t.Logf("sv %s comments=%v: %v", rn, comments, err)
+						continue
+					}
+					encs[fmt.Sprintf("sv %s comments=%v", rn, comments)] = res.Out
+				}
+			}
+			dir := t.TempDir()
+			plain := filepath.Join(dir, "values.yaml")
+			if err := os.WriteFile(plain, []byte(src), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain); err == nil {
+				encs["sops"] = enc
+			} else {
+				t.Logf("sops: %v %s", err, stderr)
+			}
+			for en, b := range encs {
+				if testing.Verbose() {
+					t.Logf("%s / %s: fast path takes it: %v", name, en, fastTaken(t, b, alice.keyring))
+				}
+				check(t, en, b)
+				for edn, ed := range reviewEdits {
+					if c := ed(b); c != nil {
+						check(t, en+" "+edn, c)
+					}
+				}
+			}
+		})
+	}
+	t.Logf("the fast path took %d of %d", taken, total)
+}
+
+// TestFastDecryptCrafted builds files sops and sv never write, with
+// ciphertexts made under the file's own data key: each is a value or a
+// comment whose AAD matches a path one of the two paths might bind it to.
+// Both paths must agree, with and without the MAC.
+func TestFastDecryptCrafted(t *testing.T) {
+	r, kr := testKeys(t)
+	opt := DecryptOptions{Keys: kr}
+	noMAC := DecryptOptions{Keys: kr, IgnoreMAC: true}
+	res, err := Encrypt([]byte("a_unencrypted: PT1\nb:\n  c: x\n  d: PT2\n---\ne: y\n"), EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Decrypt(res.Out, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := crypt.NewCipher(d.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(pt, typ, aad string) string {
+		s, err := c.Encrypt([]byte(pt), typ, aad, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for name, edit := range map[string]func(b []byte) []byte{
+		// A ciphertext that opens, under a key left in clear.
+		"ENC under unencrypted key": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("a_unencrypted: PT1"), []byte("a_unencrypted: "+enc("PT1", crypt.TypeStr, "a_unencrypted:")), 1)
+		},
+		"quoted ENC under unencrypted key": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("a_unencrypted: PT1"), []byte("a_unencrypted: \""+enc("PT1", crypt.TypeStr, "a_unencrypted:")+"\""), 1)
+		},
+		"ENC under unencrypted key, nested": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("a_unencrypted: PT1"), []byte("a_unencrypted:\n  z: "+enc("PT1", crypt.TypeStr, "a_unencrypted:z:")), 1)
+		},
+		// Comments bound to the sops key, to a key of another document,
+		// to a key path that is also a quoted key's.
+		"comment under sops before the block": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n#"+enc(" hidden", crypt.TypeComment, "sops:")+"\nsops:\n"), 1)
+		},
+		"comment under sops:version": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n#"+enc(" hidden", crypt.TypeComment, "sops:version:")+"\nsops:\n"), 1)
+		},
+		"comment of document 1 atop document 2": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("---\n"), []byte("---\n#"+enc(" hidden", crypt.TypeComment, "b:d:")+"\n"), 1)
+		},
+		"comment of b:c after e": func(b []byte) []byte {
+			i := bytes.LastIndex(b, []byte("\nsops:\n"))
+			return bytes.Join([][]byte{b[:i], []byte("\n#" + enc(" hidden", crypt.TypeComment, "b:c:")), b[i:]}, nil)
+		},
+		"quoted key path collision": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("e: "), []byte("\"b:d\": "+enc("PT2", crypt.TypeStr, "b:d:")+"\nf: "), 1)
+		},
+		"comment item in a map": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("e: "), []byte("g: "+enc(" c", crypt.TypeComment, "g:")+"\ne: "), 1)
+		},
+		"comment item in a list": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("e: "), []byte("g:\n  - "+enc(" c", crypt.TypeComment, "g:")+"\n  - "+enc(" d", crypt.TypeComment, "g:")+"\ne: "), 1)
+		},
+		"value typed comment in a list": func(b []byte) []byte {
+			return bytes.Replace(b, []byte("e: "), []byte("g:\n  - "+strings.Replace(enc(" c", crypt.TypeComment, "g:"), "type:comment", "type:str", 1)+"\ne: "), 1)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := edit(res.Out)
+			if bytes.Equal(b, res.Out) {
+				t.Fatal("the edit changed nothing")
+			}
+			checkBoth(t, "with the MAC", b, opt)
+			checkBoth(t, "without", b, noMAC)
+			if testing.Verbose() {
+				t.Logf("%s: fast path takes it: %v", name, fastTakenOpt(t, b, noMAC))
+			}
+		})
+	}
 }
