@@ -506,7 +506,9 @@ var reviewInputs = map[string]string{
 	"ENC key":           "\"ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]\": v\n",
 	"trailing comments": "a: x # c\nb: 'q' # c2\nc: \"d\"   # c3\t\n",
 	"map items":         "a:\n  b:\n    - k: v\n      l: w\n    - x\n",
-	"wide dash":         "a:\n-   k: v\n    l: 2\n-   \"l1\\nl2\"\n",
+	"wide dash":         "a:\n-   k: v\n    l: \"m\\nn\"\n-   \"l1\\nl2\"\n",
+	"unit 3":            "a:\n   b: \"x\\ny\"\n   c:\n   - \"p\\nq\\n\"\n   -   d: \"r\\ns\"\n",
+	"flat multi-line":   "a: \"x\\ny\"\nb:\n- \"p\\nq\\n\"\n- k: \"r\\ns\"\n  l:\n    m: \"t\\nu\"\n",
 	"same column seq":   "a:\n- x\n- y\nb: 1\n",
 	"nested sops":       "x:\n  sops: 1\n  y:\n    sops:\n      version: 1\n",
 	"markers":           "a: '---'\nb: ...\nc: \"--- x\"\nd: \"...\"\n",
@@ -554,6 +556,45 @@ var reviewEdits = map[string]func(b []byte) []byte{
 			return nil
 		}
 		return bytes.Join([][]byte{b[:i], []byte("\u2028"), b[i+1:]}, nil)
+	},
+	"block indent 4": func(b []byte) []byte {
+		// The sops blocks indented by 4: the indentation unit of a file
+		// with no nested mapping of its own.
+		lines := strings.SplitAfter(string(b), "\n")
+		in := false
+		for i, l := range lines {
+			switch {
+			case l == "sops:\n":
+				in = true
+			case in && strings.HasPrefix(l, " "):
+				// Every column doubled: "- " becomes "-   ".
+				n := len(l) - len(strings.TrimLeft(l, " "))
+				lines[i] = strings.Repeat(" ", n) + l
+				if strings.HasPrefix(l[n:], "- ") {
+					lines[i] = strings.Repeat(" ", 2*n) + "-   " + l[n+2:]
+				}
+			case in && strings.TrimSpace(l) != "":
+				in = false
+			}
+		}
+		return []byte(strings.Join(lines, ""))
+	},
+	"blank lines before sops": func(b []byte) []byte {
+		return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n\n   \nsops:\n"), 1)
+	},
+	"only the block": func(b []byte) []byte {
+		i := bytes.Index(b, []byte("\nsops:\n"))
+		if i < 0 {
+			return nil
+		}
+		return b[i+1:]
+	},
+	"second document empty but the block": func(b []byte) []byte {
+		i := bytes.Index(b, []byte("\nsops:\n"))
+		if i < 0 || bytes.Contains(b, []byte("\n---\n")) {
+			return nil
+		}
+		return append(append(append([]byte(nil), b...), "---\n"...), b[i+1:]...)
 	},
 	"comment before sops": func(b []byte) []byte {
 		return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n# x\nsops:\n"), 1)
