@@ -358,6 +358,11 @@ func (s *fastScan) line(ls, ind, le int) bool {
 	}
 	// A list item: a value, or a mapping starting on the dash's line.
 	s.seq[len(s.seq)-1].items++
+	// The item's node, at the depth of the top frame's children, counts
+	// towards MaxPathWork as a key and its value do (see entry).
+	if s.work += len(s.stack); s.work > MaxPathWork/2 {
+		return false
+	}
 	p := ind + 1
 	for p < le && b[p] == ' ' {
 		p++
@@ -456,7 +461,11 @@ func (s *fastScan) entry(p, le, col int) bool {
 			f.keys = nil
 		}
 	}
-	// Bounds the same work as the limits pass (MaxPathWork), coarsely.
+	// The work the limits pass counts (MaxPathWork): the key and its
+	// value, both at the depth of the top frame's children (the stack
+	// holds the root frame too); list items count in line. The scan
+	// declines at half the limit, so the sops blocks the limits pass
+	// measures too never tip a file it takes over the limit.
 	s.work += 2 * len(s.stack)
 	if s.work > MaxPathWork/2 {
 		return false
@@ -736,30 +745,36 @@ func encEnd(b []byte, p, le int) (int, bool) {
 	return i + 1, true
 }
 
-// fastMetadata parses a sops block on its own.
-func fastMetadata(block []byte) (*Metadata, bool) {
-	if bytes.Contains(block, encMarker) {
-		return nil, false
-	}
-	g, err := parse(block, false)
-	if err != nil || len(g.Docs) != 1 || g.Docs[0].Root == nil || len(g.Docs[0].Root.Content) != 2 {
-		return nil, false
+// fastMetadata parses a sops block on its own; work is what the limits
+// pass counts for it (MaxPathWork), which the node path adds to the file's.
+func fastMetadata(block []byte) (_ *Metadata, work int, ok bool) {
+	g, work, ok := fastBlockParse(block)
+	if !ok {
+		return nil, 0, false
 	}
 	meta, err := g.Metadata()
 	if err != nil || meta == nil {
-		return nil, false
+		return nil, 0, false
 	}
-	return meta, true
+	return meta, work, true
 }
 
-// fastBlockParses reports whether the sops block of a later document
-// parses as one: the node path removes it without reading it.
-func fastBlockParses(block []byte) bool {
+// fastBlockParse parses a sops block on its own (for a later document's,
+// only to know that it parses as one: the node path removes it without
+// reading it) and measures it as the limits pass does.
+func fastBlockParse(block []byte) (_ *File, work int, ok bool) {
 	if bytes.Contains(block, encMarker) {
-		return false
+		return nil, 0, false
 	}
 	g, err := parse(block, false)
-	return err == nil && len(g.Docs) == 1 && g.Docs[0].Root != nil && len(g.Docs[0].Root.Content) == 2
+	if err != nil || len(g.Docs) != 1 || g.Docs[0].Root == nil || len(g.Docs[0].Root.Content) != 2 {
+		return nil, 0, false
+	}
+	m, err := newLimiter().measure(g.Docs[0].Root, 0)
+	if err != nil || m.work > MaxPathWork {
+		return nil, 0, false
+	}
+	return g, int(m.work), true
 }
 
 // decrypt decrypts the scanned file with key; ok is false when the node
@@ -1025,17 +1040,21 @@ func prepareFast(b []byte) (*fastScan, *Metadata) {
 			// lines (and the node path refuses the file).
 			return nil, nil
 		}
+		var work int
 		if i == 0 {
 			// The first document's block is the file's metadata; the
 			// node path reads no other (but parses them, and removes
 			// them all).
-			if meta, ok = fastMetadata(b[start:d[1]]); !ok {
+			if meta, work, ok = fastMetadata(b[start:d[1]]); !ok {
 				return nil, nil
 			}
 			if s = newFastScan(b, &meta.Rules); s == nil {
 				return nil, nil
 			}
-		} else if !fastBlockParses(b[start:d[1]]) {
+		} else if _, work, ok = fastBlockParse(b[start:d[1]]); !ok {
+			return nil, nil
+		}
+		if s.work += work; s.work > MaxPathWork/2 {
 			return nil, nil
 		}
 		s.docUnit = 0

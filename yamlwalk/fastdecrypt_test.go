@@ -813,3 +813,47 @@ func TestDecryptLSBeforeSops(t *testing.T) {
 		t.Fatal("Decrypt accepts a file with LS before its sops block")
 	}
 }
+
+// TestFastScanWork requires the scan's count of the limits pass's work
+// (MaxPathWork) to be at least what the limits pass measures for the
+// file, so the scan declines every file the node path refuses for its
+// work: list items and the sops blocks count too (a deep list of a million
+// items, or a million documents of only a sops block, was over the limit
+// for the node path and taken by the scan).
+func TestFastScanWork(t *testing.T) {
+	r, _ := testKeys(t)
+	srcs := []string{
+		"a:\n- 1\n- 2\n- k: v\n  l:\n  - x\n  - - y\n",
+		"a:\n  b:\n  - c:\n    - d:\n      - 1\n      - 2\n      - 3\n      e: []\n",
+		"a_unencrypted:\n- 1\n- 2\nb:\n  c: x\n---\nd:\n- e:\n  - 3\n",
+		string(benchgen.Values(50)),
+	}
+	for _, in := range reviewInputs {
+		srcs = append(srcs, in)
+	}
+	for i, src := range srcs {
+		res, err := Encrypt([]byte(src), EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}})
+		if err != nil {
+			continue
+		}
+		s, _ := prepareFast(res.Out)
+		if s == nil {
+			continue
+		}
+		// The encrypted file as the node path measures it: the data and
+		// the sops blocks.
+		f, err := parse(res.Out, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := newLimiter()
+		for _, doc := range f.Docs {
+			if err := l.doc(doc.Root); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if int64(s.work) < l.work {
+			t.Errorf("input %d: the scan counts %d, the limits pass %d\n%s", i, s.work, l.work, src)
+		}
+	}
+}
