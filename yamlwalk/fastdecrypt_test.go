@@ -857,3 +857,57 @@ func TestFastScanWork(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastDecryptSplice is FuzzFastDecrypt with a wider edit: del bytes
+// at at are replaced by ins (at past the end appends), so the fuzzer can
+// write line separators, quotes, markers and indentation. The seeds are
+// the review's finds: NEL and LS in the sops block, LS before it.
+func FuzzFastDecryptSplice(f *testing.F) {
+	r, kr := testKeys(f)
+	for _, s := range []string{
+		"a: 1\nb:\n  c: x\n  d:\n    - 1\n    - two\n",
+		"a: x # c\n",
+		"a:\n- k: \"m\\nn\"\n  l: 2\nb_unencrypted: [] # c\n",
+	} {
+		f.Add([]byte(s), false, uint16(0xffff), uint8(1), []byte("\u2028"))
+		f.Add([]byte(s), true, uint16(0xffff), uint8(1), []byte("\u0085x: 1\n"))
+		f.Add([]byte(s), true, uint16(0), uint8(0), []byte("---\n"))
+		f.Add([]byte(s), false, uint16(3), uint8(0), []byte("\"q\": "))
+	}
+	f.Fuzz(func(t *testing.T, src []byte, comments bool, at uint16, del uint8, ins []byte) {
+		if len(src) > 4000 || len(ins) > 64 {
+			return
+		}
+		res, err := Encrypt(src, EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}, EncryptComments: comments})
+		if err != nil {
+			return
+		}
+		b := res.Out
+		// at past the end edits the end: where the sops block is.
+		i := min(int(at), len(b))
+		if int(at) >= len(b) {
+			i = max(0, len(b)-int(del)-1)
+		}
+		j := min(i+int(del), len(b))
+		b = bytes.Join([][]byte{b[:i], ins, b[j:]}, nil)
+		for _, opt := range []DecryptOptions{{Keys: kr}, {Keys: kr, IgnoreMAC: true}} {
+			if s, _ := prepareFast(b); s == nil {
+				return // the node path alone: nothing to compare
+			}
+			got, gerr := Decrypt(b, opt)
+			want, werr := decryptNode(b, opt, nil)
+			if (gerr == nil) != (werr == nil) {
+				t.Fatalf("Decrypt error %v, node path error %v\n%s", gerr, werr, b)
+			}
+			if gerr != nil {
+				if gerr.Error() != werr.Error() {
+					t.Fatalf("Decrypt error %v, node path error %v", gerr, werr)
+				}
+				continue
+			}
+			if d := diffDecrypted(got, want); d != "" {
+				t.Fatalf("%s\n%s", d, b)
+			}
+		}
+	})
+}
