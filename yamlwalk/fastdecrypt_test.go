@@ -691,10 +691,30 @@ func TestFastDecryptReview(t *testing.T) {
 			if err := os.WriteFile(plain, []byte(src), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain); err == nil {
-				encs["sops"] = enc
+			for sn, args := range map[string][]string{
+				"sops":        nil,
+				"sops enc re": {"--encrypted-regex", "^(a|b|k)$"},
+			} {
+				args = append(append([]string{"encrypt", "--age", alice.recipient.String}, args...), plain)
+				if enc, stderr, err := runSops(t, dir, "", args...); err == nil {
+					encs[sn] = enc
+				} else {
+					t.Logf("%s: %v %s", sn, err, stderr)
+				}
+			}
+			// mac_only_encrypted is a creation rule's setting only.
+			sub := filepath.Join(dir, "maconly")
+			if err := os.MkdirAll(sub, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			cfg := "creation_rules:\n  - age: " + alice.recipient.String + "\n    mac_only_encrypted: true\n    unencrypted_regex: '^[ac]$'\n"
+			if err := os.WriteFile(filepath.Join(sub, ".sops.yaml"), []byte(cfg), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if enc, stderr, err := runSops(t, sub, "", "encrypt", "--filename-override", "values.yaml", plain); err == nil {
+				encs["sops mac only"] = enc
 			} else {
-				t.Logf("sops: %v %s", err, stderr)
+				t.Logf("sops mac only: %v %s", err, stderr)
 			}
 			for en, b := range encs {
 				if testing.Verbose() {
