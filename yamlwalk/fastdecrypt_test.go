@@ -596,6 +596,26 @@ var reviewEdits = map[string]func(b []byte) []byte{
 		}
 		return append(append(append([]byte(nil), b...), "---\n"...), b[i+1:]...)
 	},
+	"spaces after comments": func(b []byte) []byte {
+		return bytes.ReplaceAll(b, []byte(",type:comment]\n"), []byte(",type:comment]   \n"))
+	},
+	"comment after comment items": func(b []byte) []byte {
+		lines := strings.SplitAfter(string(b), "\n")
+		for i, l := range lines {
+			if t := strings.TrimSpace(l); strings.HasPrefix(t, "- ENC[") && strings.HasSuffix(t, ",type:comment]") {
+				lines[i] = strings.TrimSuffix(l, "\n") + " # x\n"
+			}
+		}
+		return []byte(strings.Join(lines, ""))
+	},
+	"plain comment after the last item": func(b []byte) []byte {
+		i := bytes.LastIndex(b, []byte(",type:comment]\n"))
+		if i < 0 {
+			return nil
+		}
+		i += len(",type:comment]\n")
+		return bytes.Join([][]byte{b[:i], []byte("    # plain\n# col 0\n"), b[i:]}, nil)
+	},
 	"comment before sops": func(b []byte) []byte {
 		return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n# x\nsops:\n"), 1)
 	},
