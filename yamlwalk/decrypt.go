@@ -379,7 +379,9 @@ func (f *File) decrypt(meta *Metadata, key []byte, ignoreMAC bool) (*Decrypted, 
 	}
 	edits = append(edits, re...)
 	out.Warnings = f.aliasWarnings(states)
-	out.Text = f.applyEdits(f.src.b, edits)
+	if out.Text, err = f.applyEdits(f.src.b, edits); err != nil {
+		return nil, err
+	}
 	for _, e := range ce {
 		if strings.ContainsAny(e.text, "\n\r") {
 			risky = true

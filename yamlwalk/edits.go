@@ -2,6 +2,7 @@ package yamlwalk
 
 import (
 	"bytes"
+	"errors"
 	"sort"
 
 	"go.yaml.in/yaml/v3"
@@ -12,15 +13,29 @@ type edit struct {
 	text       string
 }
 
-func applyEdits(b []byte, edits []edit) []byte {
+func applyEdits(b []byte, edits []edit) ([]byte, error) {
 	return (&File{}).applyEdits(b, edits)
 }
 
+// ErrLayout means sv found the places of a file's values in a way that
+// cannot be true (two of them overlap, or one lies outside the text): the
+// file's line structure is one sv does not follow (e.g. a U+2028 line
+// separator where a line break belongs). Nothing is written.
+var ErrLayout = errors.New("cannot edit this file's text: the places of its values overlap (unusual line breaks, such as U+2028, next to them?)")
+
 // applyEdits replaces each edit's range of b with its text. The unedited
 // text between edits gets its placeholders expanded; edit texts (which may be
-// plaintext) are copied as they are.
-func (f *File) applyEdits(b []byte, edits []edit) []byte {
+// plaintext) are copied as they are. Edits that overlap or leave b are
+// ErrLayout: on hostile input that is an error, never a panic.
+func (f *File) applyEdits(b []byte, edits []edit) ([]byte, error) {
 	sort.SliceStable(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
+	prev := 0
+	for _, e := range edits {
+		if e.start < prev || e.end < e.start || e.end > len(b) {
+			return nil, ErrLayout
+		}
+		prev = e.end
+	}
 	n := len(b)
 	for _, e := range edits {
 		n += len(e.text) - (e.end - e.start)
@@ -32,7 +47,7 @@ func (f *File) applyEdits(b []byte, edits []edit) []byte {
 		out = append(out, e.text...)
 		pos = e.end
 	}
-	return f.expandENC(out, b[pos:])
+	return f.expandENC(out, b[pos:]), nil
 }
 
 // eol is the file's line ending, computed once.

@@ -297,7 +297,9 @@ func Encrypt(b []byte, opt EncryptOptions) (*Result, error) {
 		}
 		edits = append(edits, e...)
 	}
-	res.Out = applyEdits(b, edits)
+	if res.Out, err = applyEdits(b, edits); err != nil {
+		return nil, err
+	}
 	res.Changed = true
 	if err := verifyOutput(res.Out, key); err != nil {
 		return nil, err

@@ -99,7 +99,7 @@ func ReplaceMetadata(src []byte, m *Metadata) ([]byte, error) {
 		}
 		e.text = block
 	}
-	return applyEdits(f.src.b, edits), nil
+	return applyEdits(f.src.b, edits)
 }
 
 func (f *File) sopsDocs() []*Doc {

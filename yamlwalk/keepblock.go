@@ -49,7 +49,10 @@ func keepMetadataText(prev, out []byte) ([]byte, bool) {
 		}
 		edits = append(edits, ve...)
 	}
-	upd := applyEdits(prev, edits)
+	upd, err := applyEdits(prev, edits)
+	if err != nil {
+		return nil, false
+	}
 	fu, err := Parse(upd)
 	if err != nil {
 		return nil, false
@@ -70,7 +73,10 @@ func keepMetadataText(prev, out []byte) ([]byte, bool) {
 		}
 		cuts[i].text = string(upd[blocks[i].start:blocks[i].end])
 	}
-	res := applyEdits(out, cuts)
+	res, err := applyEdits(out, cuts)
+	if err != nil {
+		return nil, false
+	}
 	fr, err := Parse(res)
 	if err != nil {
 		return nil, false

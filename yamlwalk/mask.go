@@ -67,7 +67,7 @@ func Mask(src []byte) ([]byte, error) {
 		e.text = text
 		edits = append(edits, e)
 	}
-	return applyEdits(f.src.b, edits), nil
+	return applyEdits(f.src.b, edits)
 }
 
 // maskComments replaces encrypted comments (#ENC[…,type:comment]) that are

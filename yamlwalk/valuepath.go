@@ -84,7 +84,10 @@ func SetValue(src []byte, p ValuePath, typ, value string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := applyEdits(src, []edit{e})
+	out, err := applyEdits(src, []edit{e})
+	if err != nil {
+		return nil, err
+	}
 	if err := checkSet(src, out, p, typ, pt); err != nil {
 		return nil, err
 	}
@@ -117,7 +120,10 @@ func DeleteValue(src []byte, p ValuePath) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := applyEdits(src, edits)
+	out, err := applyEdits(src, edits)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkDelete(src, out, p); err != nil {
 		return nil, err
 	}
