@@ -671,6 +671,8 @@ func TestFastDecryptReview(t *testing.T) {
 	alice := loadTestIdentity(t, "alice.agekey")
 	opt := DecryptOptions{Keys: alice.keyring}
 	noMAC := DecryptOptions{Keys: alice.keyring, IgnoreMAC: true}
+	_, other := testKeys(t)
+	wrong := DecryptOptions{Keys: other}
 	rules := map[string]Rules{
 		"default":    {},
 		"mac only":   {MACOnlyEncrypted: true},
@@ -692,6 +694,9 @@ func TestFastDecryptReview(t *testing.T) {
 		}
 		checkBoth(t, what, b, opt)
 		checkBoth(t, what+" (no MAC)", b, noMAC)
+		// The fast path's errors are not cross-checked by TestMain: a
+		// key that does not open the file must fail as on the node path.
+		checkBoth(t, what+" (wrong key)", b, wrong)
 	}
 	for name, src := range reviewInputs {
 		t.Run(name, func(t *testing.T) {
