@@ -26,11 +26,12 @@ import (
 // declines everything else (flow collections other than [] and {}, anchors,
 // aliases, tags, block scalars, scalars over several lines, unencrypted
 // values other than one-line plain or quoted scalars, odd indentation,
-// document markers other than "---", CR, non-ASCII outside the sops
-// blocks, …): Decrypt then takes the node path. Where the node path reads
-// its output back (verifyReadBack: a spelling on several lines or with a
-// tag, comment items of a list, the "[]" of a list that held only
-// comments), so does the fast path. Every failure (a tag or the MAC that
+// document markers other than "---", CR, non-ASCII (in the sops blocks
+// too: yaml.v3 breaks lines at NEL, LS and PS), …): Decrypt then takes
+// the node path. Where the node path reads its output back
+// (verifyReadBack: a spelling on several lines or with a tag, comment
+// items of a list, the "[]" of a list that held only comments), so does
+// the fast path. Every failure (a tag or the MAC that
 // does not verify, a value it does not expect, a comment that opens under
 // none of the paths it tries) declines too, and the node path gives its own
 // answer and error. So the fast path either gives exactly what the node
@@ -463,9 +464,8 @@ func (s *fastScan) entry(p, le, col int) bool {
 	}
 	// The work the limits pass counts (MaxPathWork): the key and its
 	// value, both at the depth of the top frame's children (the stack
-	// holds the root frame too); list items count in line. The scan
-	// declines at half the limit, so the sops blocks the limits pass
-	// measures too never tip a file it takes over the limit.
+	// holds the root frame too); list items count in line, the sops
+	// blocks in prepareFast. The scan declines at half the limit.
 	s.work += 2 * len(s.stack)
 	if s.work > MaxPathWork/2 {
 		return false
