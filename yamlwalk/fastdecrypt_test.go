@@ -616,6 +616,13 @@ var reviewEdits = map[string]func(b []byte) []byte{
 		i += len(",type:comment]\n")
 		return bytes.Join([][]byte{b[:i], []byte("    # plain\n# col 0\n"), b[i:]}, nil)
 	},
+	"LS before sops": func(b []byte) []byte {
+		i := bytes.LastIndex(b, []byte("\nsops:\n"))
+		if i < 0 {
+			return nil
+		}
+		return bytes.Join([][]byte{b[:i], []byte("\u2028"), b[i+1:]}, nil)
+	},
 	"comment before sops": func(b []byte) []byte {
 		return bytes.Replace(b, []byte("\nsops:\n"), []byte("\n# x\nsops:\n"), 1)
 	},
@@ -840,9 +847,8 @@ func TestFastDecryptCrafted(t *testing.T) {
 // TestDecryptLSBeforeSops: a line separator (U+2028) in place of the line
 // break before "sops:", after a value with a comment. yaml.v3 breaks the
 // line there; the fast path declines (non-ASCII outside the sops block),
-// and the node path must refuse the file with an error. It panics today
-// (applyEdits gets edits out of order: decrypt.go maps yaml.v3's lines with
-// "\n" only), so the node half is skipped until decrypt.go is fixed.
+// and the node path must refuse the file with an error (it panicked in
+// applyEdits before c8fb9e8).
 func TestDecryptLSBeforeSops(t *testing.T) {
 	r, kr := testKeys(t)
 	res, err := Encrypt([]byte("a: x # c\n"), EncryptOptions{KeyGroups: [][]crypt.Recipient{{r}}})
@@ -853,7 +859,6 @@ func TestDecryptLSBeforeSops(t *testing.T) {
 	if s, _ := prepareFast(b); s != nil {
 		t.Fatal("the fast path takes a file with LS before its sops block")
 	}
-	t.Skip("known: the node path panics on this input (decrypt.go, applyEdits)")
 	if _, err := Decrypt(b, DecryptOptions{Keys: kr}); err == nil {
 		t.Fatal("Decrypt accepts a file with LS before its sops block")
 	}
