@@ -21,15 +21,7 @@ func TestDerivedCommentPathsSops(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			plain := filepath.Join(dir, "values.yaml")
-			if err := os.WriteFile(plain, src, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain)
-			if err != nil {
-				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
-			}
+			enc := sopsEncrypted(t, src, alice.recipient.String)
 			hits, misses := derivedCommentHits(t, enc, alice.keyring)
 			sameAsCommentOrder(t, enc)
 			t.Logf("%d comment(s) opened under the derived path, %d missed", hits, len(misses))

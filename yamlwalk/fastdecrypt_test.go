@@ -355,15 +355,7 @@ func TestFastDecryptGenerated(t *testing.T) {
 	for _, sh := range genShapes {
 		t.Run(sh.name, func(t *testing.T) {
 			plain, docs := g.file(t, sh, perShape)
-			dir := t.TempDir()
-			f := filepath.Join(dir, "plain.yaml")
-			if err := os.WriteFile(f, plain, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, f)
-			if err != nil {
-				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
-			}
+			enc := sopsEncrypted(t, plain, alice.recipient.String)
 			noMAC := DecryptOptions{Keys: alice.keyring, IgnoreMAC: true}
 			for i, part := range splitDocs(enc) {
 				total++
@@ -397,15 +389,7 @@ func TestFastDecryptGenerated(t *testing.T) {
 func TestFastDecryptTakesBenchmark(t *testing.T) {
 	alice := loadTestIdentity(t, "alice.agekey")
 	src := benchgen.Values(2000)
-	dir := t.TempDir()
-	plain := filepath.Join(dir, "values.yaml")
-	if err := os.WriteFile(plain, src, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain)
-	if err != nil {
-		t.Fatalf("sops encrypt: %v\n%s", err, stderr)
-	}
+	enc := sopsEncrypted(t, src, alice.recipient.String)
 	res, err := Encrypt(src, EncryptOptions{KeyGroups: [][]crypt.Recipient{{alice.recipient}}})
 	if err != nil {
 		t.Fatal(err)

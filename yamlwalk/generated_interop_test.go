@@ -1676,15 +1676,7 @@ func TestSetSeeds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			plain := filepath.Join(dir, "values.yaml")
-			if err := os.WriteFile(plain, src, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain)
-			if err != nil {
-				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
-			}
+			enc := sopsEncrypted(t, src, alice.recipient.String)
 			out, err := setOnce(enc, alice.keyring, ValuePath{{Key: "other"}}, "str", "changed")
 			if err != nil {
 				t.Fatalf("set other: %v", err)
@@ -1708,6 +1700,7 @@ func TestSetSeeds(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("sv decrypt after set: %s", firstDiff("", want, got))
 			}
+			dir := t.TempDir()
 			f := filepath.Join(dir, "set.yaml")
 			if err := os.WriteFile(f, out, 0o600); err != nil {
 				t.Fatal(err)

@@ -190,6 +190,22 @@ func TestInteropSvToSops(t *testing.T) {
 	}
 }
 
+// sopsEncrypted is what the real sops encrypt makes of plain (as a file
+// values.yaml in a directory of its own) for recipient.
+func sopsEncrypted(t *testing.T, plain []byte, recipient string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "values.yaml")
+	if err := os.WriteFile(file, plain, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", recipient, file)
+	if err != nil {
+		t.Fatalf("sops encrypt: %v\n%s", err, stderr)
+	}
+	return enc
+}
+
 func TestInteropSopsToSv(t *testing.T) {
 	alice := loadTestIdentity(t, "alice.agekey")
 	for _, name := range corpusFiles(t) {
@@ -198,16 +214,8 @@ func TestInteropSopsToSv(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
-			plain := filepath.Join(dir, "values.yaml")
-			if err := os.WriteFile(plain, src, 0o600); err != nil {
-				t.Fatal(err)
-			}
 			// sops encrypts comments by default: sv must turn them back.
-			enc, stderr, err := runSops(t, dir, "", "encrypt", "--age", alice.recipient.String, plain)
-			if err != nil {
-				t.Fatalf("sops encrypt: %v\n%s", err, stderr)
-			}
+			enc := sopsEncrypted(t, src, alice.recipient.String)
 			dec, err := Decrypt(enc, DecryptOptions{Keys: alice.keyring})
 			if err != nil {
 				t.Fatalf("sv decrypt of a sops file: %v", err)
