@@ -3,9 +3,9 @@ package yamlwalk
 import (
 	"bytes"
 	"fmt"
+	"github.com/sv-secrets/sv/internal/sopstest"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/sv-secrets/sv/crypt"
-	"github.com/sv-secrets/sv/internal/tooltest"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -27,46 +26,14 @@ type testIdentity struct {
 
 func loadTestIdentity(t *testing.T, name string) testIdentity {
 	t.Helper()
-	file := filepath.Join(tooltest.RepoRoot(t), "testdata", "keys", name)
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pub string
-	for _, l := range strings.Split(string(b), "\n") {
-		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
-			pub = r
-		}
-	}
-	r, err := crypt.ParseRecipient(pub, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := crypt.LoadKeyring(crypt.Env{Getenv: func(k string) string {
-		if k == "SOPS_AGE_KEY_FILE" {
-			return file
-		}
-		return ""
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testIdentity{file: file, recipient: r, keyring: kr}
+	id := sopstest.Load(t, name)
+	return testIdentity{file: id.File, recipient: id.Recipient, keyring: id.Keyring}
 }
 
 // runSops runs the real sops with only the given key file available.
 func runSops(t *testing.T, dir, keyFile string, args ...string) (stdout, stderr []byte, err error) {
 	t.Helper()
-	cmd := exec.Command(tooltest.Sops(t), args...)
-	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, ".config"), "PATH=" + os.Getenv("PATH")}
-	if keyFile != "" {
-		cmd.Env = append(cmd.Env, "SOPS_AGE_KEY_FILE="+keyFile)
-	}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	return o.Bytes(), e.Bytes(), err
+	return sopstest.Sops(t, dir, keyFile, args...)
 }
 
 // semantic decodes every document of a YAML stream the way sops sees it,

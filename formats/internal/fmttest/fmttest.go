@@ -4,9 +4,7 @@
 package fmttest
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,45 +12,18 @@ import (
 
 	"filippo.io/age"
 	"github.com/sv-secrets/sv/crypt"
-	"github.com/sv-secrets/sv/internal/tooltest"
+	"github.com/sv-secrets/sv/internal/sopstest"
 	"github.com/sv-secrets/sv/yamlwalk"
 )
 
-// Identity is a test key: its file, recipient and a keyring holding it.
-type Identity struct {
-	File      string
-	Recipient crypt.Recipient
-	Keyring   *crypt.Keyring
-}
+// Identity is a test key: its file, recipient and a keyring holding it
+// (sopstest's), with the options the stores' tests use.
+type Identity struct{ sopstest.Identity }
 
 // Load reads testdata/keys/NAME.
 func Load(t testing.TB, name string) Identity {
 	t.Helper()
-	file := filepath.Join(tooltest.RepoRoot(t), "testdata", "keys", name)
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pub string
-	for _, l := range strings.Split(string(b), "\n") {
-		if r, ok := strings.CutPrefix(l, "# public key: "); ok {
-			pub = r
-		}
-	}
-	r, err := crypt.ParseRecipient(pub, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kr, err := crypt.LoadKeyring(crypt.Env{Getenv: func(k string) string {
-		if k == "SOPS_AGE_KEY_FILE" {
-			return file
-		}
-		return ""
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Identity{File: file, Recipient: r, Keyring: kr}
+	return Identity{sopstest.Load(t, name)}
 }
 
 // EncryptOpts are the options to encrypt a new file to id alone, now.
@@ -68,16 +39,7 @@ func (id Identity) DecryptOpts() yamlwalk.DecryptOptions {
 // Sops runs the real sops in dir with only keyFile's identities.
 func Sops(t testing.TB, dir, keyFile string, args ...string) (stdout, stderr []byte, err error) {
 	t.Helper()
-	cmd := exec.Command(tooltest.Sops(t), args...)
-	cmd.Dir = dir
-	cmd.Env = []string{"HOME=" + dir, "XDG_CONFIG_HOME=" + filepath.Join(dir, ".config"), "PATH=" + os.Getenv("PATH")}
-	if keyFile != "" {
-		cmd.Env = append(cmd.Env, "SOPS_AGE_KEY_FILE="+keyFile)
-	}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err = cmd.Run()
-	return o.Bytes(), e.Bytes(), err
+	return sopstest.Sops(t, dir, keyFile, args...)
 }
 
 // SopsFile writes b to dir/name (its extension tells sops the format)
